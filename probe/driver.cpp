@@ -1,0 +1,374 @@
+#include "probe/driver.hpp"
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <ctime>
+#include <memory>
+
+namespace mc {
+namespace {
+
+namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+using proto::Action;
+using proto::Failure;
+using proto::Reason;
+
+// Everything a pending handler may touch lives here, owned by a shared_ptr, so that a deadline
+// firing after the session ended never reaches freed memory.
+struct Session {
+  explicit Session(const asio::any_io_executor& ex)
+      : resolver(ex), socket(ex), deadline_timer(ex), wait_timer(ex) {}
+
+  tcp::resolver resolver;
+  tcp::socket socket;
+  asio::steady_timer deadline_timer;
+  asio::steady_timer wait_timer;
+  std::unique_ptr<ssl::context> tls_ctx;
+  std::unique_ptr<ssl::stream<tcp::socket&>> tls;
+  bool expired = false;
+
+  // The deadline cancels whatever is in flight; the coroutine then sees operation_aborted and
+  // reports a timeout naming the phase it was in.
+  void arm(Mono::time_point deadline, const std::shared_ptr<Session>& self) {
+    deadline_timer.expires_at(deadline);
+    deadline_timer.async_wait([weak = std::weak_ptr<Session>(self)](const error_code& ec) {
+      auto s = weak.lock();
+      if (ec || !s) return;
+      s->expired = true;
+      s->resolver.cancel();
+      error_code ignored;
+      s->socket.cancel(ignored);
+      s->socket.close(ignored);
+      s->wait_timer.cancel();
+    });
+  }
+};
+
+class PhaseClock {
+ public:
+  void enter(const std::string& name) {
+    if (name.empty() || (!phases_.empty() && open_ && phases_.back().name == name)) return;
+    close();
+    phases_.push_back({name, Mono::now(), {}});
+    open_ = true;
+  }
+  void close() {
+    if (open_) phases_.back().end = Mono::now();
+    open_ = false;
+  }
+  const std::string& current() const {
+    static const std::string none = "connect";
+    return phases_.empty() ? none : phases_.back().name;
+  }
+  std::vector<TimedPhase> take() {
+    close();
+    return std::move(phases_);
+  }
+
+ private:
+  std::vector<TimedPhase> phases_;
+  bool open_ = false;
+};
+
+bool is_ip_literal(const std::string& host) {
+  error_code ec;
+  asio::ip::make_address(host, ec);
+  return !ec;
+}
+
+Failure make_failure(Reason r, std::string phase, std::string message) {
+  Failure f;
+  f.reason = r;
+  f.phase = std::move(phase);
+  f.message = std::move(message);
+  return f;
+}
+
+std::optional<Wall::time_point> to_time_point(const ASN1_TIME* t) {
+  if (t == nullptr) return std::nullopt;
+  std::tm tm{};
+  if (ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
+  return Wall::from_time_t(timegm(&tm));
+}
+
+TlsFacts collect_tls_facts(SSL* ssl, bool verify) {
+  TlsFacts facts;
+  facts.version = SSL_get_version(ssl);
+  facts.cipher = SSL_get_cipher_name(ssl);
+  facts.verified = verify && SSL_get_verify_result(ssl) == X509_V_OK;
+  if (X509* leaf = SSL_get1_peer_certificate(ssl)) {
+    facts.cert_not_after = to_time_point(X509_get0_notAfter(leaf));
+    X509_free(leaf);
+  }
+  // Expiry is judged over the chain that was actually verified, not every certificate the server
+  // happened to send: extra, unused certificates must not raise false expiry alarms.
+  if (facts.verified) {
+    if (STACK_OF(X509)* chain = SSL_get0_verified_chain(ssl)) {
+      std::optional<Wall::time_point> earliest;
+      for (int i = 0; i < sk_X509_num(chain); ++i) {
+        auto t = to_time_point(X509_get0_notAfter(sk_X509_value(chain, i)));
+        if (t && (!earliest || *t < *earliest)) earliest = t;
+      }
+      if (earliest)
+        facts.chain_expiry_s = std::chrono::duration<double>(*earliest - Wall::now()).count();
+    }
+  }
+  return facts;
+}
+
+Failure classify_tls_failure(SSL* ssl, const error_code& ec, const std::string& phase,
+                             const std::string& name) {
+  const long v = SSL_get_verify_result(ssl);
+  const std::string detail = X509_verify_cert_error_string(v);
+  switch (v) {
+    case X509_V_OK:
+      return make_failure(Reason::tls_handshake, phase, "TLS handshake failed: " + ec.message());
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+      return make_failure(Reason::tls_cert_expired, phase, "server certificate: " + detail);
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+      return make_failure(Reason::tls_cert_hostname, phase,
+                          "server certificate is not valid for '" + name + "'");
+    default:
+      return make_failure(Reason::tls_cert_untrusted, phase,
+                          "server certificate not trusted: " + detail +
+                              " (set tls.ca_file to the CA that signed it)");
+  }
+}
+
+// Builds the TLS context and stream. Returns a failure when the settings cannot be applied.
+std::optional<Failure> prepare_tls(Session& s, const SessionOptions& o, const std::string& phase) {
+  s.tls_ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+  SSL_CTX* ctx = s.tls_ctx->native_handle();
+  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION);
+  if (o.tls.min_version == "1.3" || o.tls.min_version == "TLSv1.3")
+    SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+  else if (o.tls.min_version == "1.2" || o.tls.min_version == "TLSv1.2")
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  if (o.tls.verify) {
+    s.tls_ctx->set_verify_mode(ssl::verify_peer);
+    error_code ec;
+    if (!o.tls.ca_file.empty())
+      s.tls_ctx->load_verify_file(o.tls.ca_file, ec);
+    else
+      s.tls_ctx->set_default_verify_paths(ec);
+    if (ec)
+      return make_failure(Reason::tls_handshake, phase,
+                          "cannot load CA file '" + o.tls.ca_file + "': " + ec.message());
+  } else {
+    s.tls_ctx->set_verify_mode(ssl::verify_none);
+  }
+  s.tls = std::make_unique<ssl::stream<tcp::socket&>>(s.socket, *s.tls_ctx);
+  SSL* ssl = s.tls->native_handle();
+  const std::string& name = o.tls.server_name.empty() ? o.host : o.tls.server_name;
+  if (is_ip_literal(name)) {
+    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str());
+  } else {
+    SSL_set_tlsext_host_name(ssl, name.c_str());
+    SSL_set1_host(ssl, name.c_str());
+  }
+  return std::nullopt;
+}
+
+class Runner {
+ public:
+  Runner(SessionOptions o, proto::Machine& m, std::shared_ptr<Session> s)
+      : o_(std::move(o)), m_(m), s_(std::move(s)) {}
+
+  asio::awaitable<SessionOutcome> run() {
+    s_->arm(o_.deadline, s_);
+    if (auto f = co_await connect()) co_return finish(std::move(*f));
+    if (o_.implicit_tls) {
+      if (auto f = co_await handshake("tls_handshake")) co_return finish(std::move(*f));
+    }
+    Action a = m_.start();
+    for (;;) {
+      publish_transcript();
+      clock_.enter(a.phase);
+      switch (a.kind) {
+        case Action::Kind::write: {
+          if (auto f = co_await write(a.data)) co_return finish(std::move(*f));
+          a = m_.on_written();
+          break;
+        }
+        case Action::Kind::read: {
+          auto got = co_await read();
+          if (!got) co_return finish(std::move(read_failure_));
+          a = m_.on_input(*got);
+          break;
+        }
+        case Action::Kind::start_tls: {
+          if (auto f = co_await handshake(a.phase)) co_return finish(std::move(*f));
+          a = m_.on_tls();
+          break;
+        }
+        case Action::Kind::wait: {
+          if (auto f = co_await sleep(a.wait)) co_return finish(std::move(*f));
+          a = m_.on_waited();
+          break;
+        }
+        case Action::Kind::done: {
+          publish_transcript();
+          if (a.failure) co_return finish(std::move(*a.failure));
+          co_return finish(std::nullopt);
+        }
+      }
+    }
+  }
+
+ private:
+  SessionOutcome finish(std::optional<Failure> f) {
+    publish_transcript();
+    error_code ignored;
+    s_->deadline_timer.cancel();
+    s_->socket.close(ignored);
+    out_.failure = std::move(f);
+    out_.phases = clock_.take();
+    return std::move(out_);
+  }
+
+  Failure timeout_failure() const {
+    const std::string& phase = clock_.current();
+    return make_failure(phase == "connect" ? Reason::connect_timeout : Reason::timeout, phase,
+                        "no progress before the deadline in phase '" + phase + "'");
+  }
+
+  asio::awaitable<std::optional<Failure>> connect() {
+    error_code ec;
+    clock_.enter("resolve");
+    auto results = co_await s_->resolver.async_resolve(
+        o_.host, std::to_string(o_.port), asio::redirect_error(asio::use_awaitable, ec));
+    if (s_->expired) co_return timeout_failure();
+    if (ec)
+      co_return make_failure(Reason::dns, "resolve",
+                             "cannot resolve '" + o_.host + "': " + ec.message());
+    clock_.enter("connect");
+    error_code last = asio::error::host_not_found;
+    for (const auto& entry : results) {
+      error_code cec;
+      s_->socket.close(cec);
+      co_await s_->socket.async_connect(entry.endpoint(),
+                                        asio::redirect_error(asio::use_awaitable, cec));
+      if (s_->expired) co_return timeout_failure();
+      if (!cec) {
+        const auto ep = entry.endpoint();
+        out_.address = ep.address().is_v6()
+                           ? "[" + ep.address().to_string() + "]:" + std::to_string(ep.port())
+                           : ep.address().to_string() + ":" + std::to_string(ep.port());
+        s_->socket.set_option(tcp::no_delay(true), cec);
+        co_return std::nullopt;
+      }
+      last = cec;
+    }
+    co_return make_failure(
+        Reason::connect_refused, "connect",
+        "cannot connect to " + o_.host + ":" + std::to_string(o_.port) + ": " + last.message());
+  }
+
+  asio::awaitable<std::optional<Failure>> handshake(const std::string& phase) {
+    clock_.enter(phase);
+    if (auto f = prepare_tls(*s_, o_, phase)) co_return f;
+    error_code ec;
+    co_await s_->tls->async_handshake(ssl::stream_base::client,
+                                      asio::redirect_error(asio::use_awaitable, ec));
+    if (s_->expired) co_return timeout_failure();
+    SSL* ssl = s_->tls->native_handle();
+    if (ec) {
+      const std::string& name = o_.tls.server_name.empty() ? o_.host : o_.tls.server_name;
+      co_return classify_tls_failure(ssl, ec, phase, name);
+    }
+    out_.tls = collect_tls_facts(ssl, o_.tls.verify);
+    co_return std::nullopt;
+  }
+
+  asio::awaitable<std::optional<Failure>> write(const std::string& data) {
+    error_code ec;
+    if (s_->tls)
+      co_await asio::async_write(*s_->tls, asio::buffer(data),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+    else
+      co_await asio::async_write(s_->socket, asio::buffer(data),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+    if (s_->expired) co_return timeout_failure();
+    if (ec)
+      co_return make_failure(Reason::disconnected, clock_.current(),
+                             "connection lost while sending: " + ec.message());
+    co_return std::nullopt;
+  }
+
+  // Returns the bytes read; an empty string means the peer closed the connection.
+  asio::awaitable<std::optional<std::string>> read() {
+    error_code ec;
+    std::size_t n = 0;
+    if (s_->tls)
+      n = co_await s_->tls->async_read_some(asio::buffer(buf_),
+                                            asio::redirect_error(asio::use_awaitable, ec));
+    else
+      n = co_await s_->socket.async_read_some(asio::buffer(buf_),
+                                              asio::redirect_error(asio::use_awaitable, ec));
+    if (s_->expired) {
+      read_failure_ = timeout_failure();
+      co_return std::nullopt;
+    }
+    if (ec == asio::error::eof || ec == ssl::error::stream_truncated) co_return std::string();
+    if (ec) {
+      read_failure_ = make_failure(Reason::disconnected, clock_.current(),
+                                   "connection lost while reading: " + ec.message());
+      co_return std::nullopt;
+    }
+    co_return std::string(buf_.data(), n);
+  }
+
+  asio::awaitable<std::optional<Failure>> sleep(std::chrono::milliseconds d) {
+    error_code ec;
+    s_->wait_timer.expires_at(std::min(Mono::now() + d, o_.deadline));
+    co_await s_->wait_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (s_->expired || Mono::now() >= o_.deadline) co_return timeout_failure();
+    co_return std::nullopt;
+  }
+
+  void publish_transcript() {
+    const auto& t = m_.transcript();
+    if (o_.live) {
+      const std::size_t fresh = std::min(t.total() - published_, t.lines().size());
+      for (std::size_t i = t.lines().size() - fresh; i < t.lines().size(); ++i)
+        o_.live(t.lines()[i]);
+    }
+    published_ = t.total();
+  }
+
+  SessionOptions o_;
+  proto::Machine& m_;
+  std::shared_ptr<Session> s_;
+  PhaseClock clock_;
+  SessionOutcome out_;
+  Failure read_failure_;
+  std::array<char, 16 * 1024> buf_{};
+  std::size_t published_ = 0;
+};
+
+}  // namespace
+
+asio::awaitable<SessionOutcome> run_session(SessionOptions opts, proto::Machine& machine) {
+  auto ex = co_await asio::this_coro::executor;
+  auto session = std::make_shared<Session>(ex);
+  Runner runner(std::move(opts), machine, session);
+  co_return co_await runner.run();
+}
+
+}  // namespace mc

@@ -1,0 +1,134 @@
+#include "probe/result.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace mc {
+
+std::string_view to_string(Status s) {
+  switch (s) {
+    case Status::ok:
+      return "ok";
+    case Status::warning:
+      return "warning";
+    case Status::critical:
+      return "critical";
+    case Status::unknown:
+      return "unknown";
+  }
+  return "unknown";
+}
+
+int exit_code(Status s) {
+  return static_cast<int>(s);
+}
+
+Status worst(Status a, Status b) {
+  return static_cast<int>(a) >= static_cast<int>(b) ? a : b;
+}
+
+namespace {
+
+using nlohmann::json;
+
+// Durations are rounded to microseconds: finer digits are noise and make documents hard to read.
+double round_us(double s) {
+  return static_cast<double>(static_cast<long long>(s * 1e6 + 0.5)) / 1e6;
+}
+
+json reply_json(const proto::ServerReply& r) {
+  json j = {{"text", r.text}};
+  j["code"] = r.code != 0 ? json(r.code) : json(nullptr);
+  j["enhanced"] = r.enhanced.empty() ? json(nullptr) : json(r.enhanced);
+  if (!r.status.empty()) j["status"] = r.status;
+  return j;
+}
+
+json transcript_json(const std::vector<proto::TranscriptLine>& lines) {
+  json out = json::array();
+  for (const auto& l : lines) {
+    const char* who = l.dir == proto::TranscriptLine::Dir::client   ? "C: "
+                      : l.dir == proto::TranscriptLine::Dir::server ? "S: "
+                                                                    : "-- ";
+    out.push_back(who + l.text);
+  }
+  return out;
+}
+
+json step_json(const StepResult& s) {
+  json j = {{"step", s.step},
+            {"status", s.status},
+            {"start_s", round_us(s.start_s)},
+            {"duration_s", round_us(s.duration_s)}};
+  if (!s.server.empty()) j["server"] = s.server;
+  if (!s.address.empty()) j["address"] = s.address;
+  json phases = json::array();
+  for (const auto& p : s.phases)
+    phases.push_back({{"phase", p.name},
+                      {"start_s", round_us(p.start_s)},
+                      {"duration_s", round_us(p.duration_s)}});
+  j["phases"] = std::move(phases);
+  if (s.tls) {
+    json t = {
+        {"version", s.tls->version}, {"cipher", s.tls->cipher}, {"verified", s.tls->verified}};
+    t["cert_not_after"] =
+        s.tls->cert_not_after ? json(iso8601(*s.tls->cert_not_after)) : json(nullptr);
+    t["chain_expiry_s"] = s.tls->chain_expiry_s
+                              ? json(static_cast<long long>(*s.tls->chain_expiry_s))
+                              : json(nullptr);
+    j["tls"] = std::move(t);
+  }
+  if (s.queue_id) j["queue_id"] = *s.queue_id;
+  if (s.threshold) j["threshold"] = *s.threshold;
+  if (!s.uids.empty()) j["uids"] = s.uids;
+  if (s.searches) j["searches"] = *s.searches;
+  if (s.expunge_skipped) j["expunge_skipped"] = *s.expunge_skipped;
+  if (!s.transcript.empty()) j["transcript"] = transcript_json(s.transcript);
+  return j;
+}
+
+json opt_time(const std::optional<Wall::time_point>& t) {
+  return t ? json(iso8601(*t)) : json(nullptr);
+}
+
+json scenario_json(const ScenarioResult& sc) {
+  json j = {{"name", sc.name},
+            {"status", std::string(to_string(sc.status))},
+            {"duration_s", round_us(sc.duration_s)},
+            {"token", sc.token},
+            {"started_at", iso8601(sc.started_at)},
+            {"queued_at", opt_time(sc.queued_at)},
+            {"seen_at", opt_time(sc.seen_at)}};
+  j["delivery_s"] = sc.delivery_s ? json(round_us(*sc.delivery_s)) : json(nullptr);
+  if (sc.failure) {
+    const auto& f = sc.failure->failure;
+    json fj = {{"step", sc.failure->step},
+               {"phase", f.phase},
+               {"reason", std::string(proto::to_string(f.reason))},
+               {"message", f.message}};
+    fj["reply"] = f.reply ? reply_json(*f.reply) : json(nullptr);
+    j["failure"] = std::move(fj);
+  } else {
+    j["failure"] = nullptr;
+  }
+  json steps = json::array();
+  for (const auto& s : sc.steps) steps.push_back(step_json(s));
+  j["steps"] = std::move(steps);
+  return j;
+}
+
+}  // namespace
+
+json to_json(const RunResult& run) {
+  json j = {{"schema", "mailcanary.result/1"},
+            {"version", run.version},
+            {"vantage", run.vantage},
+            {"started_at", iso8601(run.started_at)},
+            {"duration_s", round_us(run.duration_s)},
+            {"status", std::string(to_string(run.status))}};
+  json scs = json::array();
+  for (const auto& sc : run.scenarios) scs.push_back(scenario_json(sc));
+  j["scenarios"] = std::move(scs);
+  return j;
+}
+
+}  // namespace mc

@@ -1,0 +1,81 @@
+// The run model: what a run found, independent of how it is reported. Every reporter reads this.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "probe/clock.hpp"
+#include "protocols/failure.hpp"
+#include "protocols/machine.hpp"
+
+namespace mc {
+
+enum class Status { ok, warning, critical, unknown };
+std::string_view to_string(Status s);
+int exit_code(Status s);  // Nagios plugin convention: 0, 1, 2, 3
+Status worst(Status a, Status b);
+
+struct PhaseResult {
+  std::string name;
+  double start_s = 0;  // offset from the scenario's start, monotonic
+  double duration_s = 0;
+};
+
+struct TlsFacts {
+  std::string version;
+  std::string cipher;
+  bool verified = false;  // false when verification was switched off in the scenario
+  std::optional<Wall::time_point> cert_not_after;  // the leaf certificate
+  std::optional<double> chain_expiry_s;  // earliest expiry in the verified chain, from now
+};
+
+struct StepResult {
+  std::string step;
+  std::string status = "ok";  // ok | warning | critical | failed | skipped
+  double start_s = 0;
+  double duration_s = 0;
+  std::string server;   // the URL, never credentials
+  std::string address;  // ip:port actually connected
+  std::vector<PhaseResult> phases;
+  std::optional<TlsFacts> tls;
+  std::optional<std::string> queue_id;
+  std::optional<std::string> threshold;  // "warn" or "crit" when a threshold was exceeded
+  std::vector<std::uint32_t> uids;       // imap.wait: found; imap.delete: deleted
+  std::optional<int> searches;
+  std::optional<bool> expunge_skipped;
+  std::vector<proto::TranscriptLine> transcript;  // kept for failed steps only
+};
+
+struct ScenarioFailure {
+  std::string step;
+  proto::Failure failure;
+};
+
+struct ScenarioResult {
+  std::string name;
+  Status status = Status::ok;
+  double duration_s = 0;
+  std::string token;
+  Wall::time_point started_at{};
+  std::optional<Wall::time_point> queued_at;
+  std::optional<Wall::time_point> seen_at;
+  std::optional<double> delivery_s;
+  std::optional<ScenarioFailure> failure;
+  std::vector<StepResult> steps;
+};
+
+struct RunResult {
+  std::string version;
+  std::string vantage;
+  Wall::time_point started_at{};
+  double duration_s = 0;
+  Status status = Status::ok;
+  std::vector<ScenarioResult> scenarios;
+};
+
+// The result document of the contract, schema "mailcanary.result/1".
+nlohmann::json to_json(const RunResult& run);
+
+}  // namespace mc

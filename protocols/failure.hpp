@@ -1,0 +1,50 @@
+// Failures are data: a reason from a fixed set, the phase it happened in, a message written by
+// mailcanary, and — kept apart — the server's own words.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace mc::proto {
+
+// The fixed set of failure reasons of the result document. Never extend with free-form strings.
+enum class Reason {
+  dns,
+  connect_refused,
+  connect_timeout,
+  timeout,
+  tls_handshake,
+  tls_cert_untrusted,
+  tls_cert_expired,
+  tls_cert_hostname,
+  starttls_unavailable,
+  auth_failed,
+  rejected,
+  protocol,
+  not_delivered,
+  junk,
+  disconnected,
+  internal,
+};
+
+std::string_view to_string(Reason r);
+
+// A server's reply as it was received. SMTP fills code and enhanced ("2.0.0"); IMAP leaves code
+// at 0, puts the status (OK/NO/BAD/BYE) in `status` and the response code ("AUTHENTICATIONFAILED")
+// in `enhanced`. `text` is the human-readable part, multi-line replies joined with '\n'.
+struct ServerReply {
+  int code = 0;
+  std::string enhanced;
+  std::string text;
+  std::string status;
+};
+
+struct Failure {
+  Reason reason = Reason::internal;
+  std::string phase;
+  std::string message;
+  std::optional<ServerReply> reply;
+};
+
+}  // namespace mc::proto

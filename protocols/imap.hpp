@@ -1,0 +1,201 @@
+// The IMAP client of imap.wait, imap.delete and imap.check (RFC 3501 / RFC 9051 subset), as a
+// sans-I/O Machine: one command at a time, every server byte framed by the shared LineBuffer.
+// Deleting is the dangerous part: it only ever touches UIDs that carry our token, that the
+// caller allowed, and it never expunges a mailbox holding someone else's \Deleted mail.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocols/line_buffer.hpp"
+#include "protocols/machine.hpp"
+
+namespace mc::proto::imap {
+
+enum class StartTls { required, optional, off };
+enum class Mode { wait, remove, check };  // remove = the imap.delete step
+
+struct Config {
+  bool implicit_tls = false;  // TLS already up when start() is called (imaps)
+  StartTls starttls = StartTls::required;
+  std::string user;
+  std::string secret;
+  std::string mailbox = "INBOX";
+  Mode mode = Mode::wait;
+  std::string token;  // value of the X-Mailcanary-Token header to find / delete
+  std::chrono::milliseconds poll_interval{250};
+  std::vector<std::uint32_t> uids;  // remove: the UIDs imap.wait found (only these may be deleted)
+  std::uint32_t uidvalidity = 0;    // remove: the UIDVALIDITY imap.wait saw (0 = unknown)
+};
+
+struct Outcome {
+  std::vector<std::string> capabilities;  // upper-cased atoms, latest known
+  bool tls = false;
+  std::uint32_t uidvalidity = 0;
+  std::vector<std::uint32_t> found_uids;    // wait: messages whose header really carries the token
+  std::string headers;                      // wait: header block of the first found message
+  std::vector<std::uint32_t> deleted_uids;  // remove: UIDs flagged \Deleted and expunged
+  bool expunge_skipped = false;             // remove: others' mail was \Deleted, so no EXPUNGE
+  int searches = 0;                         // wait: how many UID SEARCHes were needed
+};
+
+// One response may be many lines and literals; this bounds all of it together, so a server
+// cannot grow memory by chaining literals (README "Limits").
+inline constexpr std::size_t kMaxResponseBytes = 2 * kMaxLiteralBytes;
+
+// One complete server response (including any {n} literals); exposed for tests.
+struct Response {
+  enum class Kind { tagged, untagged, continuation };
+  Kind kind = Kind::untagged;
+  std::string tag;           // tagged only
+  std::string status;        // OK/NO/BAD/BYE/PREAUTH, or for untagged data the upper-cased keyword
+  std::uint32_t number = 0;  // "* 12 EXISTS" / "* 3 FETCH" message number
+  std::string code;          // bracketed response code without brackets
+  // The rest of the line: human text, or the data of untagged data responses. Lines joined by a
+  // literal keep its "{n}" marker in place, so "(UID 7 BODY[HEADER] {342})" says where each
+  // payload of `literals` belongs.
+  std::string text;
+  std::vector<std::string> literals;  // payloads of {n} literals in order
+};
+
+// Reassembles responses from lines and literals. Keeps the partial response between calls, so
+// it can be fed any split of the bytes. After any status but complete/need_more, the session
+// must end.
+class ResponseReader {
+ public:
+  enum class Status { complete, need_more, too_long, bare_lf, literal_too_large, malformed };
+  Status next(LineBuffer& in, Response& out);
+
+ private:
+  Status begin(std::string_view line);
+  Status resume(std::string_view line);
+  Status expect_literal_after(std::string_view line);
+
+  Response partial_;
+  bool started_ = false;
+  std::optional<std::size_t> literal_;  // size of the literal that must come next
+  std::size_t size_ = 0;                // bytes of partial_ so far, against kMaxResponseBytes
+};
+
+// A quoted string with \ and " escaped. Strings for which needs_literal() is true cannot be
+// quoted; commands send those as literals.
+std::string quote_astring(std::string_view s);
+bool needs_literal(std::string_view s);  // CR, LF, NUL or 8-bit bytes
+
+namespace detail {
+// One piece of a command, written in one go; the next piece waits for a "+" continuation.
+// `shown` is what the transcript records: the bytes with every secret replaced by <redacted>.
+struct Chunk {
+  std::string bytes;
+  std::string shown;
+};
+}  // namespace detail
+
+class Client : public Machine {
+ public:
+  explicit Client(Config cfg);
+  Action start() override;
+  Action on_written() override;
+  Action on_input(std::string_view bytes) override;
+  Action on_tls() override;
+  Action on_waited() override;
+  const Transcript& transcript() const override;
+  const Outcome& outcome() const;
+
+ private:
+  // What the outstanding tagged command is for: decides what its completion means.
+  enum class Command {
+    none,
+    capability,
+    starttls,
+    login,
+    select,
+    search_token,
+    fetch_headers,
+    fetch_newest,
+    store,
+    uid_expunge,
+    search_deleted,
+    expunge,
+    logout,
+  };
+  enum class Stage { greeting, command, tls_handshake, sleeping, done };
+
+  // Plumbing: commands out, responses in.
+  Action send(Command cmd, std::vector<detail::Chunk> chunks);
+  Action drain();
+  std::optional<Action> handle(const Response& r);
+  std::optional<Action> on_greeting(const Response& r);
+  std::optional<Action> on_untagged(const Response& r);
+  std::optional<Action> on_continuation(const Response& r);
+  Action on_tagged(const Response& r);
+  Action on_tagged_ok(Command cmd, const Response& r);
+  Action on_tagged_refusal(Command cmd, const Response& r);
+  Action on_disconnect();
+
+  // The dialogue, in order.
+  Action capability();
+  Action after_capability();
+  Action starttls();
+  Action after_starttls();
+  Action login();
+  Action authenticate_plain();
+  Action after_login();
+  Action select();
+  Action after_select();
+  Action search();
+  Action sleep_then_search();
+  Action after_search();
+  Action fetch_headers(const std::vector<std::uint32_t>& uids);
+  Action after_fetch_headers();
+  Action fetch_newest();
+  Action store();
+  Action after_store();
+  Action search_deleted();
+  Action after_search_deleted();
+  Action after_expunge();
+  Action logout();
+
+  // Reading response data.
+  void take_capabilities(std::string_view atoms);
+  void take_response_code(const Response& r);
+  std::optional<Action> take_search(const Response& r);
+  std::optional<Action> take_fetch(const Response& r);
+
+  Action fail(Reason reason, std::string message, const Response* reply = nullptr);
+  Action succeed();
+  std::optional<Action> uidvalidity_changed();
+  bool has_capability(std::string_view name) const;
+  std::string next_tag();
+  std::string scrub(std::string text) const;
+  void record(const Response& r);
+
+  Config cfg_;
+  Outcome outcome_;
+  Transcript transcript_;
+  LineBuffer in_;
+  ResponseReader reader_;
+  Stage stage_ = Stage::greeting;
+  std::string phase_ = "greeting";
+  Command cmd_ = Command::none;
+  std::string tag_;
+  int tags_used_ = 0;
+  std::vector<detail::Chunk> chunks_;  // the outstanding command, piece by piece
+  std::size_t chunk_ = 0;              // index of the piece written last
+  bool preauth_ = false;
+  std::uint32_t exists_ = 0;
+  std::vector<std::uint32_t> search_hits_;         // * SEARCH data of the outstanding search
+  std::vector<std::uint32_t> fetch_requested_;     // UIDs the outstanding FETCH asked for
+  std::map<std::uint32_t, std::string> verified_;  // UID -> header block carrying our token
+  std::vector<std::uint32_t> target_;              // remove: the UIDs we flag and expunge
+  std::vector<std::string> secret_forms_;          // every spelling of the secret we might see
+  Action final_;
+};
+
+}  // namespace mc::proto::imap

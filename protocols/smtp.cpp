@@ -1,0 +1,635 @@
+#include "protocols/smtp.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "protocols/base64.hpp"
+
+namespace mc::proto::smtp {
+namespace {
+
+constexpr std::string_view kRedacted = "<redacted>";
+
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+char to_upper(char c) {
+  return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+}
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), to_upper);
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> parts;
+  for (std::size_t start = 0;;) {
+    const std::size_t end = s.find(sep, start);
+    parts.push_back(s.substr(start, end - start));
+    if (end == std::string_view::npos) return parts;
+    start = end + 1;
+  }
+}
+
+// A malformed line is quoted in a Failure message; keep the quote short.
+std::string quoted(std::string_view line) {
+  constexpr std::size_t kMaxQuote = 80;
+  std::string q = "\"" + std::string(line.substr(0, kMaxQuote));
+  if (line.size() > kMaxQuote) q += "...";
+  return q + "\"";
+}
+
+// `DDD`, `DDD-...` or `DDD ...` with the first digit 2..5 (RFC 5321 4.2).
+bool has_reply_prefix(std::string_view line) {
+  if (line.size() < 3) return false;
+  if (line[0] < '2' || line[0] > '5' || !is_digit(line[1]) || !is_digit(line[2])) return false;
+  return line.size() == 3 || line[3] == '-' || line[3] == ' ';
+}
+
+// Length of a run of 1..3 digits at `pos`, 0 when there is none.
+std::size_t digit_run(std::string_view s, std::size_t pos) {
+  std::size_t n = 0;
+  while (pos + n < s.size() && is_digit(s[pos + n])) ++n;
+  return n >= 1 && n <= 3 ? n : 0;
+}
+
+// The RFC 3463 code `class.subject.detail` at the start of `text`, ended by a space or the end
+// of the text; its class must be the reply's first digit. Empty when there is none.
+std::string_view leading_enhanced_code(std::string_view text, char reply_class) {
+  if (text.size() < 5 || text[0] != reply_class || text[1] != '.') return {};
+  const std::size_t subject = digit_run(text, 2);
+  if (subject == 0 || 2 + subject >= text.size() || text[2 + subject] != '.') return {};
+  const std::size_t detail = digit_run(text, 3 + subject);
+  const std::size_t end = 3 + subject + detail;
+  if (detail == 0 || (end < text.size() && text[end] != ' ')) return {};
+  return text.substr(0, end);
+}
+
+bool has_line_break_or_nul(std::string_view s) {
+  return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+}
+
+// --- queue id ---
+
+// A queue id is a short run of printable characters; anything else is not worth recording.
+std::optional<std::string> queue_token(std::string_view s) {
+  s = s.substr(0, s.find(' '));
+  while (!s.empty() && std::string_view(",;)]>").find(s.back()) != std::string_view::npos) {
+    s.remove_suffix(1);
+  }
+  constexpr std::size_t kMaxQueueId = 128;
+  if (s.empty() || s.size() > kMaxQueueId) return std::nullopt;
+  for (char c : s) {
+    if (c <= ' ' || c > '~') return std::nullopt;
+  }
+  return std::string(s);
+}
+
+// The token right after `marker`, when the marker starts the text or follows a space.
+std::optional<std::string> token_after_word(std::string_view text, std::string_view marker) {
+  for (std::size_t at = text.find(marker); at != std::string_view::npos;
+       at = text.find(marker, at + 1)) {
+    if (at == 0 || text[at - 1] == ' ') return queue_token(text.substr(at + marker.size()));
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> postfix_queue_id(std::string_view text) {
+  const std::string folded = upper(text);
+  const std::size_t at = folded.find("QUEUED AS ");
+  if (at == std::string::npos) return std::nullopt;
+  return queue_token(trim(text.substr(at + 10)));
+}
+
+std::optional<std::string> exchange_queue_id(std::string_view text) {
+  const std::size_t open = text.find('<');
+  const std::size_t close = text.find('>', open);
+  if (open != std::string_view::npos && close != std::string_view::npos) {
+    const std::string_view id = text.substr(open + 1, close - open - 1);
+    if (id.find('@') != std::string_view::npos) return queue_token(id);
+  }
+  const std::size_t internal = text.find("InternalId=");
+  if (internal == std::string_view::npos) return std::nullopt;
+  return queue_token(text.substr(internal + 11));
+}
+
+std::optional<std::string> gmail_queue_id(std::string_view text) {
+  constexpr std::string_view kSuffix = " - gsmtp";
+  text = trim(text);
+  if (!text.ends_with(kSuffix)) return std::nullopt;
+  text = trim(text.substr(0, text.size() - kSuffix.size()));
+  return queue_token(text.substr(text.rfind(' ') + 1));
+}
+
+std::optional<std::string> sendmail_queue_id(std::string_view text) {
+  text = trim(text);
+  const std::size_t space = text.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  if (!text.substr(space + 1).starts_with("Message accepted for delivery")) return std::nullopt;
+  return queue_token(text.substr(0, space));
+}
+
+// --- capabilities ---
+
+// Mechanisms from `AUTH A B` and the pre-standard `AUTH=A B` some servers still announce.
+std::vector<std::string> auth_mechanisms(const std::vector<std::string>& capabilities) {
+  std::vector<std::string> mechanisms;
+  for (const std::string& cap : capabilities) {
+    if (!cap.starts_with("AUTH ") && !cap.starts_with("AUTH=")) continue;
+    for (std::string_view m : split(std::string_view(cap).substr(5), ' ')) {
+      if (!m.empty() && std::find(mechanisms.begin(), mechanisms.end(), m) == mechanisms.end()) {
+        mechanisms.emplace_back(m);
+      }
+    }
+  }
+  return mechanisms;
+}
+
+std::optional<AuthMechanism> choose_mechanism(AuthMechanism wanted,
+                                              const std::vector<std::string>& offered) {
+  auto has = [&](std::string_view m) {
+    return std::find(offered.begin(), offered.end(), m) != offered.end();
+  };
+  const bool plain = wanted != AuthMechanism::login && has("PLAIN");
+  const bool login = wanted != AuthMechanism::plain && has("LOGIN");
+  if (plain) return AuthMechanism::plain;
+  if (login) return AuthMechanism::login;
+  return std::nullopt;
+}
+
+std::string_view mechanism_name(AuthMechanism m) {
+  switch (m) {
+    case AuthMechanism::plain:
+      return "PLAIN";
+    case AuthMechanism::login:
+      return "LOGIN";
+    case AuthMechanism::automatic:
+      break;
+  }
+  return "PLAIN or LOGIN";
+}
+
+std::string joined(const std::vector<std::string>& words) {
+  if (words.empty()) return "none";
+  std::string out;
+  for (const std::string& w : words) out += (out.empty() ? "" : " ") + w;
+  return out;
+}
+
+std::string plain_initial_response(const Credentials& c) {
+  std::string response;
+  response += '\0';
+  response += c.user;
+  response += '\0';
+  response += c.secret;
+  return base64_encode(response);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- ReplyParser
+
+ReplyParser::Status ReplyParser::add_line(std::string_view line) {
+  if (complete_) reset();
+  if (!has_reply_prefix(line)) {
+    return malformed("not a reply line (a code 2xx..5xx, then '-', ' ' or the end): " +
+                     quoted(line));
+  }
+  const std::string_view code = line.substr(0, 3);
+  if (texts_.empty()) {
+    code_ = code;
+  } else if (code != code_) {
+    return malformed("one reply mixes the codes " + code_ + " and " + std::string(code));
+  }
+  if (texts_.size() >= kMaxReplyLines) {
+    return malformed("reply longer than " + std::to_string(kMaxReplyLines) + " lines");
+  }
+  texts_.emplace_back(line.size() > 4 ? line.substr(4) : std::string_view());
+  if (line.size() > 3 && line[3] == '-') return Status::need_more;
+  finish();
+  return Status::complete;
+}
+
+void ReplyParser::reset() {
+  texts_.clear();
+  code_.clear();
+  reply_ = {};
+  problem_.clear();
+  complete_ = false;
+}
+
+ReplyParser::Status ReplyParser::malformed(std::string problem) {
+  problem_ = std::move(problem);
+  return Status::malformed;
+}
+
+void ReplyParser::finish() {
+  reply_.code = std::stoi(code_);
+  reply_.enhanced = leading_enhanced_code(texts_.back(), code_[0]);
+  for (std::string& text : texts_) {
+    if (reply_.enhanced.empty() || !text.starts_with(reply_.enhanced)) continue;
+    const std::size_t n = reply_.enhanced.size();
+    if (text.size() == n || text[n] == ' ') text.erase(0, std::min(text.size(), n + 1));
+  }
+  for (std::size_t i = 0; i < texts_.size(); ++i) {
+    if (i > 0) reply_.text += '\n';
+    reply_.text += texts_[i];
+  }
+  complete_ = true;
+}
+
+// ---------------------------------------------------------------- free functions
+
+std::optional<std::string> extract_queue_id(const ServerReply& r) {
+  if (r.code / 100 != 2) return std::nullopt;
+  const std::string_view text = r.text;
+  for (auto format : {postfix_queue_id, exchange_queue_id, gmail_queue_id, sendmail_queue_id}) {
+    if (auto id = format(text)) return id;
+  }
+  if (auto exim = token_after_word(text, "id=")) return exim;
+  return token_after_word(text, "qp ");
+}
+
+std::string dot_stuff(std::string_view message) {
+  std::string out;
+  out.reserve(message.size() + message.size() / 16 + 5);
+  bool line_start = true;
+  for (std::size_t i = 0; i < message.size(); ++i) {
+    const char c = message[i];
+    if (c == '\r' || c == '\n') {
+      if (c == '\r' && i + 1 < message.size() && message[i + 1] == '\n') ++i;
+      out += "\r\n";
+      line_start = true;
+      continue;
+    }
+    // RFC 5321 4.5.2: a line that starts with '.' gets one more, or it could end the data.
+    if (line_start && c == '.') out += '.';
+    out += c;
+    line_start = false;
+  }
+  if (!line_start || out.empty()) out += "\r\n";
+  out += ".\r\n";
+  return out;
+}
+
+// ---------------------------------------------------------------- Client
+
+Client::Client(Config cfg) : cfg_(std::move(cfg)) {
+  if (cfg_.auth && !cfg_.auth->secret.empty()) {
+    secret_forms_ = {cfg_.auth->secret, base64_encode(cfg_.auth->secret),
+                     plain_initial_response(*cfg_.auth)};
+  }
+}
+
+Action Client::start() {
+  outcome_.tls = cfg_.implicit_tls;
+  step_ = Step::banner;
+  return Action::read(std::string(phase()));
+}
+
+Action Client::on_written() {
+  if (terminal_) return *terminal_;
+  // A reply that arrived with the previous one is already buffered: answer from it.
+  return read_replies();
+}
+
+Action Client::on_input(std::string_view bytes) {
+  if (terminal_) return *terminal_;
+  if (bytes.empty()) return on_closed();
+  input_.feed(bytes);
+  return read_replies();
+}
+
+Action Client::on_tls() {
+  if (terminal_) return *terminal_;
+  if (step_ != Step::tls_handshake) {
+    return fail(Reason::internal, "TLS handshake reported outside STARTTLS");
+  }
+  // RFC 3207 4.2: everything learnt before TLS is discarded and asked for again.
+  outcome_.tls = true;
+  outcome_.capabilities.clear();
+  return send_ehlo(Step::ehlo_tls);
+}
+
+Action Client::read_replies() {
+  std::string line;
+  for (;;) {
+    switch (input_.next_line(line)) {
+      case LineBuffer::Status::need_more:
+        return Action::read(std::string(phase()));
+      case LineBuffer::Status::too_long:
+        return fail(Reason::protocol, "reply line longer than the limit of " +
+                                          std::to_string(kMaxLineBytes) + " bytes");
+      case LineBuffer::Status::bare_lf:
+        return fail(Reason::protocol, "reply line ended by a bare LF instead of CRLF");
+      case LineBuffer::Status::line:
+        break;
+    }
+    line = scrub(std::move(line));
+    transcript_.server(line);
+    switch (parser_.add_line(line)) {
+      case ReplyParser::Status::need_more:
+        continue;
+      case ReplyParser::Status::malformed:
+        return fail(Reason::protocol,
+                    "malformed reply to " + command_name() + ": " + parser_.problem());
+      case ReplyParser::Status::complete: {
+        const ServerReply reply = parser_.reply();
+        parser_.reset();
+        return on_reply(reply);
+      }
+    }
+  }
+}
+
+Action Client::on_reply(const ServerReply& r) {
+  switch (step_) {
+    case Step::banner:
+      return r.code == 220 ? send_ehlo(Step::ehlo) : unexpected(r);
+    case Step::ehlo:
+      return on_ehlo(r);
+    case Step::helo:
+      if (r.code != 250) return unexpected(r);
+      outcome_.capabilities.clear();
+      return start_auth_or_mail();
+    case Step::starttls:
+      return on_starttls(r);
+    case Step::ehlo_tls:
+      if (r.code != 250) return unexpected(r);
+      record_capabilities(r);
+      return start_auth_or_mail();
+    case Step::auth_plain:
+    case Step::auth_login_secret:
+      return r.code == 235 ? send_mail_from() : unexpected(r);
+    case Step::auth_login:
+      return r.code == 334 ? send(Step::auth_login_user, base64_encode(cfg_.auth->user), kRedacted)
+                           : unexpected(r);
+    case Step::auth_login_user:
+      return r.code == 334
+                 ? send(Step::auth_login_secret, base64_encode(cfg_.auth->secret), kRedacted)
+                 : unexpected(r);
+    case Step::mail_from:
+      return r.code == 250 ? send_next_rcpt() : unexpected(r);
+    case Step::rcpt_to:
+      return r.code == 250 || r.code == 251 ? send_next_rcpt() : unexpected(r);
+    case Step::data:
+      return r.code == 354 ? send_message() : unexpected(r);
+    case Step::message:
+      return r.code == 250 ? on_message_accepted(r) : unexpected(r);
+    case Step::quit:
+      return r.code == 221 ? finish() : unexpected(r);
+    case Step::tls_handshake:
+    case Step::done:
+      break;
+  }
+  return fail(Reason::internal, "reply received while no command was pending");
+}
+
+Action Client::on_ehlo(const ServerReply& r) {
+  if (r.code == 250) {
+    record_capabilities(r);
+    return after_clear_ehlo();
+  }
+  // RFC 5321 3.2: HELO is the fallback for servers without EHLO, but HELO cannot negotiate
+  // STARTTLS or AUTH, so it is only taken when neither is needed.
+  const bool needs_starttls = !cfg_.implicit_tls && cfg_.starttls == StartTls::required;
+  if ((r.code == 500 || r.code == 502) && !needs_starttls && !cfg_.auth) {
+    transcript_.note("EHLO not supported; falling back to HELO");
+    return send(Step::helo, "HELO " + cfg_.ehlo_name, "HELO " + cfg_.ehlo_name);
+  }
+  return unexpected(r);
+}
+
+Action Client::after_clear_ehlo() {
+  if (cfg_.implicit_tls || cfg_.starttls == StartTls::off) return start_auth_or_mail();
+  if (offers("STARTTLS")) return send(Step::starttls, "STARTTLS", "STARTTLS");
+  if (cfg_.starttls == StartTls::optional) {
+    transcript_.note("STARTTLS not offered; continuing without TLS");
+    return start_auth_or_mail();
+  }
+  return fail_at(Step::starttls, Reason::starttls_unavailable,
+                 "STARTTLS required but the server does not offer it");
+}
+
+Action Client::on_starttls(const ServerReply& r) {
+  if (r.code != 220) return unexpected(r);
+  // CVE-2021-22947: bytes that arrive before the handshake were injected in plaintext by
+  // someone on the path; carrying them into the TLS session would trust them.
+  if (input_.buffered() > 0) {
+    return fail(Reason::protocol, "data received after STARTTLS reply before TLS handshake");
+  }
+  step_ = Step::tls_handshake;
+  return Action::start_tls(std::string(phase()));
+}
+
+Action Client::on_message_accepted(const ServerReply& r) {
+  accepted_ = true;
+  outcome_.final_reply = r;
+  outcome_.queue_id = extract_queue_id(r);
+  return send(Step::quit, "QUIT", "QUIT");
+}
+
+Action Client::on_closed() {
+  const std::string awaited =
+      step_ == Step::banner ? "the greeting" : "the reply to " + command_name();
+  return fail(Reason::disconnected, "server closed the connection while waiting for " + awaited);
+}
+
+Action Client::unexpected(const ServerReply& r) {
+  const bool auth = step_ == Step::auth_plain || step_ == Step::auth_login ||
+                    step_ == Step::auth_login_user || step_ == Step::auth_login_secret;
+  if (auth && r.code >= 500) return fail(Reason::auth_failed, command_name() + " failed", r);
+  if (step_ == Step::starttls && r.code >= 400) {
+    return fail(Reason::starttls_unavailable, "STARTTLS refused", r);
+  }
+  if (r.code >= 400) return fail(Reason::rejected, command_name() + " rejected", r);
+  return fail(Reason::protocol,
+              "unexpected reply " + std::to_string(r.code) + " to " + command_name(), r);
+}
+
+Action Client::send_ehlo(Step step) {
+  if (cfg_.ehlo_name.empty() || has_line_break_or_nul(cfg_.ehlo_name)) {
+    return fail_at(step, Reason::internal, "ehlo_name is empty or contains a line break");
+  }
+  return send(step, "EHLO " + cfg_.ehlo_name, "EHLO " + cfg_.ehlo_name);
+}
+
+Action Client::start_auth_or_mail() {
+  if (!cfg_.auth) return send_mail_from();
+  const std::vector<std::string> offered = auth_mechanisms(outcome_.capabilities);
+  const std::optional<AuthMechanism> mechanism = choose_mechanism(cfg_.auth->mechanism, offered);
+  if (!mechanism) {
+    return fail_at(Step::auth_plain, Reason::auth_failed,
+                   "AUTH " + std::string(mechanism_name(cfg_.auth->mechanism)) +
+                       " requested but the server offers no usable mechanism (offered: " +
+                       joined(offered) + ")");
+  }
+  if (*mechanism == AuthMechanism::login) return send(Step::auth_login, "AUTH LOGIN", "AUTH LOGIN");
+  return send(Step::auth_plain, "AUTH PLAIN " + plain_initial_response(*cfg_.auth),
+              "AUTH PLAIN <redacted>");
+}
+
+Action Client::send_mail_from() {
+  if (has_line_break_or_nul(cfg_.mail_from)) {
+    return fail_at(Step::mail_from, Reason::internal, "mail_from contains a line break");
+  }
+  const std::string line = "MAIL FROM:<" + cfg_.mail_from + ">";
+  return send(Step::mail_from, line, line);
+}
+
+Action Client::send_next_rcpt() {
+  if (next_rcpt_ == cfg_.rcpt_to.size()) {
+    if (next_rcpt_ == 0) return fail_at(Step::rcpt_to, Reason::internal, "no recipient configured");
+    return send(Step::data, "DATA", "DATA");
+  }
+  const std::string& rcpt = cfg_.rcpt_to[next_rcpt_++];
+  if (has_line_break_or_nul(rcpt)) {
+    return fail_at(Step::rcpt_to, Reason::internal, "a recipient contains a line break");
+  }
+  const std::string line = "RCPT TO:<" + rcpt + ">";
+  return send(Step::rcpt_to, line, line);
+}
+
+Action Client::send_message() {
+  step_ = Step::message;
+  std::string body = dot_stuff(cfg_.message);
+  // The body is the user's, possibly large, and not evidence of how the server behaved.
+  transcript_.note("<message: " + std::to_string(body.size()) + " bytes>");
+  return Action::write(std::string(phase()), std::move(body));
+}
+
+Action Client::send(Step next, std::string_view line, std::string_view shown) {
+  step_ = next;
+  transcript_.client(std::string(shown));
+  return Action::write(std::string(phase()), std::string(line) + "\r\n");
+}
+
+Action Client::fail(Reason reason, std::string message, std::optional<ServerReply> reply) {
+  if (accepted_) {
+    // The message is the server's responsibility now; a messy goodbye is not a failed send.
+    transcript_.note("after the message was accepted: " + message);
+    return finish();
+  }
+  Failure f{reason, std::string(phase()), std::move(message), std::move(reply)};
+  step_ = Step::done;
+  terminal_ = Action::fail(std::move(f));
+  return *terminal_;
+}
+
+Action Client::fail_at(Step step, Reason reason, std::string message) {
+  step_ = step;
+  return fail(reason, std::move(message));
+}
+
+Action Client::finish() {
+  step_ = Step::done;
+  terminal_ = Action::finish();
+  return *terminal_;
+}
+
+std::string_view Client::phase() const {
+  switch (step_) {
+    case Step::banner:
+      return "banner";
+    case Step::ehlo:
+    case Step::helo:
+      return "ehlo";
+    case Step::starttls:
+      return "starttls";
+    case Step::tls_handshake:
+      return "tls_handshake";
+    case Step::ehlo_tls:
+      return "ehlo_tls";
+    case Step::auth_plain:
+    case Step::auth_login:
+    case Step::auth_login_user:
+    case Step::auth_login_secret:
+      return "auth";
+    case Step::mail_from:
+      return "mail_from";
+    case Step::rcpt_to:
+      return "rcpt_to";
+    case Step::data:
+      return "data";
+    case Step::message:
+      return "message";
+    case Step::quit:
+    case Step::done:
+      return "quit";
+  }
+  return "quit";
+}
+
+// The command as a person reads it in a Failure message; never a credential.
+std::string Client::command_name() const {
+  switch (step_) {
+    case Step::banner:
+      return "greeting";
+    case Step::ehlo:
+    case Step::ehlo_tls:
+      return "EHLO";
+    case Step::helo:
+      return "HELO";
+    case Step::starttls:
+    case Step::tls_handshake:
+      return "STARTTLS";
+    case Step::auth_plain:
+      return "AUTH PLAIN";
+    case Step::auth_login:
+      return "AUTH LOGIN";
+    case Step::auth_login_user:
+      return "AUTH LOGIN user name";
+    case Step::auth_login_secret:
+      return "AUTH LOGIN password";
+    case Step::mail_from:
+      return "MAIL FROM:<" + cfg_.mail_from + ">";
+    case Step::rcpt_to:
+      return next_rcpt_ == 0 ? "RCPT TO" : "RCPT TO:<" + cfg_.rcpt_to[next_rcpt_ - 1] + ">";
+    case Step::data:
+      return "DATA";
+    case Step::message:
+      return "message";
+    case Step::quit:
+    case Step::done:
+      return "QUIT";
+  }
+  return "QUIT";
+}
+
+// A hostile or buggy server may echo what it was sent; the secret must not reach the
+// transcript or a Failure through the server's words either. The code is left intact.
+std::string Client::scrub(std::string line) const {
+  for (const std::string& form : secret_forms_) {
+    for (std::size_t at = line.find(form, std::min<std::size_t>(3, line.size()));
+         at != std::string::npos; at = line.find(form, at + kRedacted.size())) {
+      line.replace(at, form.size(), kRedacted);
+    }
+  }
+  return line;
+}
+
+void Client::record_capabilities(const ServerReply& r) {
+  outcome_.capabilities.clear();
+  const std::vector<std::string_view> lines = split(r.text, '\n');
+  // The first line is the server's greeting to us, not a keyword.
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    const std::string_view keyword = trim(lines[i]);
+    if (!keyword.empty()) outcome_.capabilities.push_back(upper(keyword));
+  }
+}
+
+bool Client::offers(std::string_view keyword) const {
+  const auto& caps = outcome_.capabilities;
+  return std::find(caps.begin(), caps.end(), keyword) != caps.end();
+}
+
+}  // namespace mc::proto::smtp

@@ -1,0 +1,52 @@
+#include "reporters/json_reporter.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+namespace mc {
+
+std::optional<std::string> write_file_atomically(const std::string& path,
+                                                 const std::string& content) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return "cannot create " + tmp + ": " + std::strerror(errno);
+  std::size_t done = 0;
+  while (done < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const std::string err = std::strerror(errno);
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return "cannot write " + tmp + ": " + err;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    const std::string err = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return "cannot write " + tmp + ": " + err;
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string err = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return "cannot rename " + tmp + " to " + path + ": " + err;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> write_json_result(const std::string& path, const RunResult& run) {
+  const std::string doc = to_json(run).dump(2) + "\n";
+  if (path == "-") {
+    std::cout << doc << std::flush;
+    return std::nullopt;
+  }
+  return write_file_atomically(path, doc);
+}
+
+}  // namespace mc

@@ -1,0 +1,18 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "probe/result.hpp"
+
+namespace mc {
+
+// Writes the result document to `path`, or to stdout for "-". A file is replaced atomically
+// (temporary file, fsync, rename) so readers never see half a document. Returns an error text.
+std::optional<std::string> write_json_result(const std::string& path, const RunResult& run);
+
+// Writes `content` to `path` atomically: temporary file in the same directory, fsync, rename.
+std::optional<std::string> write_file_atomically(const std::string& path,
+                                                 const std::string& content);
+
+}  // namespace mc

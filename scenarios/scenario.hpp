@@ -1,0 +1,94 @@
+// The scenario file model and its loader. Loading resolves defaults, URLs and secrets, and
+// collects every problem it finds, each naming the file and the place, before anything is sent.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mc::scn {
+
+using std::chrono::milliseconds;
+
+enum class StartTls { required, optional, off };
+
+struct Tls {
+  std::string ca_file;  // resolved against the scenario file's directory
+  std::string server_name;
+  bool verify = true;
+  std::string min_version;
+};
+
+struct Server {
+  std::string name;
+  std::string url;
+  std::string scheme;  // smtp, smtps, imap, imaps, pop3, pop3s, http, https
+  std::string host;
+  std::uint16_t port = 0;
+  bool implicit_tls = false;
+  StartTls starttls = StartTls::required;
+  Tls tls;
+};
+
+struct Account {
+  std::string name;
+  std::string user;
+  std::string password;         // the secret itself, resolved at load time; never printed
+  std::string password_source;  // "env PROBE_PASSWORD" or "file /path": safe to print
+};
+
+struct Step {
+  std::string kind;  // smtp.send, imap.wait, imap.delete
+  std::string path;  // JSON path in its file, for messages
+  std::string server;
+  std::string account;
+  std::string from;
+  std::vector<std::string> to;
+  std::string ehlo;
+  std::string mailbox = "INBOX";
+  milliseconds poll_interval{250};
+  std::optional<milliseconds> timeout;
+  std::optional<milliseconds> warn;
+  std::optional<milliseconds> crit;
+};
+
+struct Scenario {
+  std::string name;
+  std::string file;
+  milliseconds timeout{60'000};
+  std::vector<Step> steps;
+};
+
+struct File {
+  std::string path;
+  std::string vantage;
+  std::map<std::string, Server> servers;
+  std::map<std::string, Account> accounts;
+  std::vector<Scenario> scenarios;
+};
+
+struct Problem {
+  std::string file;
+  std::string where;  // "line 3, column 7" or a JSON path like scenarios[0].steps[1].server
+  std::string message;
+  std::string format() const;
+};
+
+struct Loaded {
+  std::vector<File> files;
+  std::vector<Problem> problems;
+};
+
+struct LoadOptions {
+  bool resolve_secrets = true;  // validate may skip env lookups
+};
+
+Loaded load_files(const std::vector<std::string>& paths, const LoadOptions& options = {});
+
+// Splits scheme://host[:port][/path]; IPv6 hosts in brackets. Error text on failure.
+std::optional<std::string> parse_server_url(const std::string& url, Server& out);
+
+}  // namespace mc::scn

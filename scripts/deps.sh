@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs everything mailcanary needs to build and test, from Debian 12's packages only.
+# Idempotent: skips apt when every package is already installed. Must run as root.
+set -euo pipefail
+
+packages=(
+  cmake g++ make pkg-config
+  libboost1.81-dev libssl-dev libcurl4-openssl-dev nlohmann-json3-dev catch2 libc-ares-dev
+  openssl ca-certificates util-linux
+  postfix dovecot-imapd dovecot-lmtpd dovecot-pop3d
+  prometheus-pushgateway prometheus
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+done
+(( ${#missing[@]} == 0 )) && exit 0
+
+if (( EUID != 0 )); then
+  echo "deps.sh: missing packages: ${missing[*]}; run as root to install them" >&2
+  exit 1
+fi
+echo "deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# postfix asks which configuration to install; its own main.cf stays unused by mailcanary.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

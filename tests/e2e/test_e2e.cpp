@@ -1,0 +1,338 @@
+// End-to-end: the mailcanary binary against a real Postfix (MX, submission, smtps) and Dovecot
+// (IMAP with STARTTLS and implicit TLS) on loopback, started by tests/e2e/fixture.sh. What the
+// probe claims is checked against the mailbox on disk, not against mailcanary's own IMAP client.
+#include <arpa/inet.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "protocols/base64.hpp"
+#include "tests/support/run_binary.hpp"
+
+namespace fs = std::filesystem;
+using mc::test::Ran;
+using mc::test::read_file;
+using nlohmann::json;
+
+namespace {
+
+// KEY=VALUE lines written by mailservers.sh (values are plain paths, names and numbers).
+std::map<std::string, std::string> platform() {
+  static const std::map<std::string, std::string> env = [] {
+    const char* dir = std::getenv("MC_E2E_DIR");
+    if (dir == nullptr) throw std::runtime_error("MC_E2E_DIR is not set (run through ctest)");
+    std::map<std::string, std::string> m;
+    std::istringstream in(read_file(std::string(dir) + "/env"));
+    for (std::string line; std::getline(in, line);) {
+      if (line.empty() || line[0] == '#') continue;
+      const auto eq = line.find('=');
+      if (eq != std::string::npos) m[line.substr(0, eq)] = line.substr(eq + 1);
+    }
+    return m;
+  }();
+  return env;
+}
+
+std::string var(const std::string& key) {
+  const auto env = platform();
+  auto it = env.find(key);
+  if (it == env.end()) throw std::runtime_error("platform env lacks " + key);
+  return it->second;
+}
+
+std::string password() {
+  return read_file(var("MC_PROBE_PASSWORD_FILE"));
+}
+
+std::string url(const std::string& scheme, const std::string& port_key) {
+  return scheme + "://" + var("MC_HOST") + ":" + var(port_key);
+}
+
+struct Paths {
+  std::string smtp = url("smtp", "MC_SUBMISSION_PORT");
+  std::string imap = url("imap", "MC_IMAP_PORT");
+  bool smtp_auth = true;
+  json tls = {{"ca_file", var("MC_CA")}, {"server_name", "mail.example.test"}};
+  json password = {{"env", "MC_E2E_PASSWORD"}};
+  std::string to = "probe@example.test";
+};
+
+json scenario_file(const Paths& p) {
+  json send = {{"step", "smtp.send"},
+               {"server", "out"},
+               {"from", "probe@example.test"},
+               {"to", json::array({p.to})}};
+  if (p.smtp_auth) send["account"] = "probe";
+  json out_server = {{"url", p.smtp}};
+  if (!p.smtp_auth) out_server["starttls"] = "optional";
+  json defaults = {{"timeout", "30s"}};
+  if (!p.tls.is_null()) defaults["tls"] = p.tls;
+  return {{"version", 1},
+          {"vantage", "e2e"},
+          {"defaults", defaults},
+          {"servers", {{"out", out_server}, {"store", {{"url", p.imap}}}}},
+          {"accounts", {{"probe", {{"user", "probe@example.test"}, {"password", p.password}}}}},
+          {"scenarios", json::array({{{"name", "roundtrip"},
+                                      {"timeout", "60s"},
+                                      {"steps", json::array({send,
+                                                             {{"step", "imap.wait"},
+                                                              {"server", "store"},
+                                                              {"account", "probe"},
+                                                              {"timeout", "30s"},
+                                                              {"poll_interval", "100ms"}},
+                                                             {{"step", "imap.delete"}}})}}})}};
+}
+
+struct Run {
+  Ran ran;
+  json result;  // the --json document, null when none was written
+};
+
+Run run(const json& file, std::map<std::string, std::string> env = {},
+        std::vector<std::string> extra = {}) {
+  const std::string dir = mc::test::make_temp_dir("mc-e2e");
+  const std::string path = dir + "/scenario.json";
+  mc::test::write_file(path, file.dump(2));
+  if (!env.count("MC_E2E_PASSWORD")) env["MC_E2E_PASSWORD"] = password();
+  std::vector<std::string> args = {"run", path, "--json", dir + "/result.json"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  Run r;
+  r.ran = mc::test::run_program(MAILCANARY_BIN, args, env, 120);
+  if (fs::exists(dir + "/result.json")) r.result = json::parse(read_file(dir + "/result.json"));
+  fs::remove_all(dir);
+  return r;
+}
+
+fs::path maildir() {
+  return fs::path(var("MC_MAIL_DIR")) / "example.test" / "probe" / "Maildir";
+}
+
+// Every message file of the INBOX: its content, keyed with the flags of its Maildir name.
+std::multiset<std::string> mailbox_snapshot() {
+  std::multiset<std::string> out;
+  for (const char* sub : {"cur", "new"}) {
+    const fs::path d = maildir() / sub;
+    if (!fs::exists(d)) continue;
+    for (const auto& e : fs::directory_iterator(d)) {
+      const std::string name = e.path().filename().string();
+      const auto info = name.find(":2,");
+      out.insert((info == std::string::npos ? "" : name.substr(info)) + "|" +
+                 read_file(e.path().string()));
+    }
+  }
+  return out;
+}
+
+int messages_with(const std::string& needle) {
+  int n = 0;
+  for (const auto& m : mailbox_snapshot()) n += m.find(needle) != std::string::npos;
+  return n;
+}
+
+void ensure_maildir() {
+  const passwd* pw = getpwnam("vmail");
+  REQUIRE(pw != nullptr);
+  for (const char* sub : {"", "cur", "new", "tmp"}) {
+    fs::create_directories(maildir() / sub);
+    REQUIRE(chown((maildir() / sub).c_str(), pw->pw_uid, pw->pw_gid) == 0);
+  }
+  for (fs::path p = maildir().parent_path(); p != fs::path(var("MC_MAIL_DIR")); p = p.parent_path())
+    REQUIRE(chown(p.c_str(), pw->pw_uid, pw->pw_gid) == 0);
+}
+
+// Puts a message straight into the Maildir, as the user's own mail, with Maildir flags
+// (T = \Deleted, S = \Seen, F = \Flagged).
+void plant(const std::string& name, const std::string& flags, const std::string& subject) {
+  const passwd* pw = getpwnam("vmail");
+  const std::string file = (maildir() / "cur" / (name + ":2," + flags)).string();
+  mc::test::write_file(
+      file,
+      "From: user01@example.test\r\nTo: probe@example.test\r\nSubject: " + subject +
+          "\r\nMessage-ID: <" + name + "@example.test>\r\n\r\nA message of the user's own.\r\n",
+      0600);
+  REQUIRE(chown(file.c_str(), pw->pw_uid, pw->pw_gid) == 0);
+}
+
+const json& step(const json& result, const std::string& name) {
+  for (const auto& s : result["scenarios"][0]["steps"])
+    if (s["step"] == name) return s;
+  throw std::runtime_error("no step " + name);
+}
+
+void require_round_trip(const Run& r) {
+  INFO(r.ran.out << r.ran.err);
+  REQUIRE(r.ran.exit_code == 0);
+  REQUIRE(r.result["status"] == "ok");
+  const json& sc = r.result["scenarios"][0];
+  CHECK(sc["failure"].is_null());
+  CHECK(sc["delivery_s"].get<double>() > 0);
+  const json& send = step(r.result, "smtp.send");
+  CHECK(!send["queue_id"].get<std::string>().empty());
+  CHECK(send["tls"]["verified"] == true);
+  const json& wait = step(r.result, "imap.wait");
+  REQUIRE(wait["uids"].size() == 1);
+  CHECK(step(r.result, "imap.delete")["uids"] == wait["uids"]);
+  // The message really reached the mailbox and really is gone from it now.
+  const std::string token = sc["token"];
+  REQUIRE(token.size() == 32);
+  CHECK(messages_with(token) == 0);
+}
+
+// A loopback port nothing listens on: bound once by us, then released.
+int closed_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+}  // namespace
+
+TEST_CASE("round trip: submission with STARTTLS + AUTH, IMAP with STARTTLS", "[e2e]") {
+  require_round_trip(run(scenario_file(Paths{})));
+}
+
+TEST_CASE("round trip: smtps and imaps, implicit TLS on both legs", "[e2e]") {
+  Paths p;
+  p.smtp = url("smtps", "MC_SMTPS_PORT");
+  p.imap = url("imaps", "MC_IMAPS_PORT");
+  const Run r = run(scenario_file(p));
+  require_round_trip(r);
+  const auto& phases = step(r.result, "smtp.send")["phases"];
+  CHECK(phases[2]["phase"] == "tls_handshake");  // resolve, connect, then the handshake
+}
+
+TEST_CASE("round trip: straight to the MX without AUTH, then imaps", "[e2e]") {
+  Paths p;
+  p.smtp = url("smtp", "MC_MX_PORT");
+  p.imap = url("imaps", "MC_IMAPS_PORT");
+  p.smtp_auth = false;
+  require_round_trip(run(scenario_file(p)));
+}
+
+TEST_CASE("wrong password: exit 2, auth_failed in phase auth, nothing delivered", "[e2e]") {
+  const Run r = run(scenario_file(Paths{}), {{"MC_E2E_PASSWORD", "not-the-password"}});
+  INFO(r.ran.out << r.ran.err);
+  CHECK(r.ran.exit_code == 2);
+  const json& f = r.result["scenarios"][0]["failure"];
+  CHECK(f["step"] == "smtp.send");
+  CHECK(f["phase"] == "auth");
+  CHECK(f["reason"] == "auth_failed");
+  CHECK(f["reply"]["code"] == 535);
+  CHECK(messages_with(r.result["scenarios"][0]["token"]) == 0);
+}
+
+TEST_CASE("untrusted certificate: tls_cert_untrusted, with another CA or the system store",
+          "[e2e]") {
+  Paths p;
+  SECTION("a CA that did not sign the server certificate") {
+    p.tls = {{"ca_file", var("MC_OTHER_CA")}, {"server_name", "mail.example.test"}};
+  }
+  SECTION("no ca_file: the system trust store does not know the test CA") {
+    p.tls = nullptr;
+  }
+  const Run r = run(scenario_file(p));
+  INFO(r.ran.out << r.ran.err);
+  CHECK(r.ran.exit_code == 2);
+  const json& f = r.result["scenarios"][0]["failure"];
+  CHECK(f["step"] == "smtp.send");
+  CHECK(f["phase"] == "tls_handshake");
+  CHECK(f["reason"] == "tls_cert_untrusted");
+}
+
+TEST_CASE("a name the certificate does not carry: tls_cert_hostname", "[e2e]") {
+  Paths p;
+  p.tls = {{"ca_file", var("MC_CA")}, {"server_name", "other.example.test"}};
+  const Run r = run(scenario_file(p));
+  INFO(r.ran.out << r.ran.err);
+  CHECK(r.ran.exit_code == 2);
+  CHECK(r.result["scenarios"][0]["failure"]["reason"] == "tls_cert_hostname");
+}
+
+TEST_CASE("closed port: connect_refused in phase connect", "[e2e]") {
+  Paths p;
+  p.smtp = "smtp://127.0.0.1:" + std::to_string(closed_port());
+  const Run r = run(scenario_file(p));
+  INFO(r.ran.out << r.ran.err);
+  CHECK(r.ran.exit_code == 2);
+  const json& f = r.result["scenarios"][0]["failure"];
+  CHECK(f["phase"] == "connect");
+  CHECK(f["reason"] == "connect_refused");
+}
+
+TEST_CASE("a rejected recipient: exit 2, rejected with the server's 5xx reply", "[e2e]") {
+  Paths p;
+  p.to = "nobody@example.test";
+  const Run r = run(scenario_file(p));
+  INFO(r.ran.out << r.ran.err);
+  CHECK(r.ran.exit_code == 2);
+  const json& f = r.result["scenarios"][0]["failure"];
+  CHECK(f["phase"] == "rcpt_to");
+  CHECK(f["reason"] == "rejected");
+  CHECK(f["reply"]["code"].get<int>() / 100 == 5);
+  CHECK(f["reply"]["enhanced"].get<std::string>().rfind("5.", 0) == 0);
+}
+
+TEST_CASE("a missing secret: exit 3 naming the variable, nothing sent", "[e2e]") {
+  const auto before = mailbox_snapshot();
+  const auto log_before = read_file(var("MC_POSTFIX_LOG")).size();
+  const Run r = run(scenario_file(Paths{}), {{"MC_E2E_PASSWORD", ""}});
+  CHECK(r.ran.exit_code == 3);
+  CHECK(r.ran.err.find("MC_E2E_PASSWORD") != std::string::npos);
+  CHECK(r.ran.err.find("scenario.json") != std::string::npos);
+  CHECK(mailbox_snapshot() == before);
+  // Postfix logs every connection: none was made.
+  CHECK(read_file(var("MC_POSTFIX_LOG")).size() == log_before);
+}
+
+TEST_CASE("the user's own mail, \\Deleted flag included, is exactly as before the probe", "[e2e]") {
+  ensure_maildir();
+  const std::string stamp = std::to_string(::time(nullptr)) + "." + std::to_string(getpid());
+  plant(stamp + "_1.e2e", "S", "read mail");
+  plant(stamp + "_2.e2e", "ST", "flagged \\Deleted by the user, not yet expunged");
+  plant(stamp + "_3.e2e", "", "unread mail");
+  const auto before = mailbox_snapshot();
+  REQUIRE(before.size() >= 3);
+
+  require_round_trip(run(scenario_file(Paths{})));
+  CHECK(mailbox_snapshot() == before);
+}
+
+TEST_CASE("the sentinel password appears in no output, transcript or result", "[e2e]") {
+  const std::string secret = password();
+  REQUIRE(secret.find("sentinel") != std::string::npos);  // set by tests/e2e/fixture.sh
+
+  Paths failing;
+  failing.to = "nobody@example.test";  // fails after AUTH: the failed step keeps its transcript
+  for (const json& file : {scenario_file(Paths{}), scenario_file(failing)}) {
+    const Run r = run(file, {}, {"-v"});
+    INFO(r.ran.err);
+    REQUIRE(r.ran.err.find("AUTH") != std::string::npos);  // -v really showed the dialogue
+    const std::string all = r.ran.out + r.ran.err + r.result.dump();
+    CHECK(all.find(secret) == std::string::npos);
+    // Nor its AUTH PLAIN / LOGIN encodings.
+    for (const auto& enc :
+         {mc::proto::base64_encode(std::string("\0probe@example.test\0", 20) + secret),
+          mc::proto::base64_encode(std::string("probe@example.test\0probe@example.test\0", 39) +
+                                   secret),
+          mc::proto::base64_encode(secret)})
+      CHECK(all.find(enc) == std::string::npos);
+  }
+}
