@@ -23,7 +23,5 @@ if (( EUID != 0 )); then
 fi
 echo "deps.sh: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-# postfix asks which configuration to install; its own main.cf stays unused by mailcanary.
-echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
