@@ -111,6 +111,12 @@ int cmd_run(int argc, char** argv) {
     if (!found)
       return usage_error("--scenario " + name + ": no scenario of that name in the files");
   }
+  // Turning verification off is allowed, but never silently.
+  for (const auto& f : loaded.files)
+    for (const auto& [name, server] : f.servers)
+      if (!server.tls.verify)
+        std::cerr << "mailcanary: warning: " << f.path << ": servers." << name
+                  << ": TLS certificate verification is off (tls.verify is false)\n";
   const mc::RunResult run = mc::run_scenarios(loaded.files, a.run);
   if (a.json_path != "-") mc::print_table(std::cout, run);
   int code = mc::exit_code(run.status);

@@ -302,6 +302,7 @@ TEST_CASE("verify false accepts the expired certificate and says so in the resul
   const json& st = o.result["scenarios"][0]["steps"][0];
   CHECK(st["tls"]["verified"] == false);
   CHECK(st["queue_id"] == "FAKE123");
+  CHECK(o.ran.err.find("servers.out: TLS certificate verification is off") != std::string::npos);
 }
 
 TEST_CASE("mail that never arrives: not_delivered after the step's timeout", "[faults]") {
