@@ -2,7 +2,12 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -14,15 +19,23 @@
 namespace mc::scn {
 
 std::string Problem::format() const {
-  return file + (where.empty() ? "" : ": " + where) + ": " + message;
+  std::string s = file;
+  if (line > 0) {
+    s += ": line " + std::to_string(line) + ", column " + std::to_string(column);
+    if (!where.empty()) s += " (" + where + ")";
+  } else if (!where.empty()) {
+    s += ": " + where;
+  }
+  return s + ": " + message;
 }
 
 namespace {
 
 using nlohmann::json;
 namespace fs = std::filesystem;
+using Names = std::vector<std::string>;
 
-const std::set<std::string> kKnownSteps = {"smtp.send", "imap.wait", "imap.delete"};
+const Names kKnownSteps = {"smtp.send", "imap.wait", "imap.delete"};
 
 struct DefaultPort {
   const char* scheme;
@@ -34,14 +47,84 @@ constexpr DefaultPort kSchemes[] = {
     {"pop3", 110, false}, {"pop3s", 995, true}, {"http", 80, false},  {"https", 443, true},
 };
 
+std::string join(const Names& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Edits between two names, a swap of neighbours counting as one (optimal string alignment).
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+// The known name a typo most likely meant: one that differs only in case, or by at most two
+// edits, fewer than the shorter name's length (so that "ab" is not offered "to").
+std::optional<std::string> near_miss(const std::string& typed, const Names& known) {
+  std::optional<std::string> best;
+  std::size_t best_distance = 3;
+  for (const auto& k : known) {
+    const std::size_t d = edit_distance(lower(typed), lower(k));
+    if (d == 0) return k;
+    if (d < best_distance && d < std::min(typed.size(), k.size())) {
+      best = k;
+      best_distance = d;
+    }
+  }
+  return best;
+}
+
+// How to fix an unknown name: `; did you mean "x"? (LABEL: a, b)`, else `; LABEL: a, b`, else
+// `; NONE` when nothing is known.
+std::string suggestion(const std::string& typed, const Names& known, const std::string& label,
+                       const std::string& none) {
+  if (known.empty()) return "; " + none;
+  if (auto near = near_miss(typed, known))
+    return "; did you mean \"" + *near + "\"? (" + label + ": " + join(known) + ")";
+  return "; " + label + ": " + join(known);
+}
+
+template <typename Map>
+Names keys_of(const Map& m) {
+  Names out;
+  for (const auto& [k, _] : m) out.push_back(k);
+  return out;
+}
+
+// Where a scenario's timeout comes from, for messages that compare against it.
+struct ScenarioTimeout {
+  bool known = true;  // false when the timeout that applies could not be read
+  std::string note;   // "" when written in the scenario, else " (from defaults.timeout)"...
+};
+
 class Loader {
  public:
-  Loader(std::string path, const LoadOptions& opts, std::vector<Problem>& problems)
-      : path_(std::move(path)), opts_(opts), problems_(problems) {
+  Loader(std::string path, const LoadOptions& opts) : path_(std::move(path)), opts_(opts) {
     dir_ = fs::path(path_).parent_path();
   }
 
   std::optional<File> load() {
+    std::error_code ec;
+    if (fs::is_directory(path_, ec)) {
+      problem("", "is a directory; give the scenario file inside it");
+      return std::nullopt;
+    }
     std::ifstream in(path_, std::ios::binary);
     if (!in) {
       problem("", "cannot read the file: " + std::string(std::strerror(errno)));
@@ -49,12 +132,26 @@ class Loader {
     }
     std::stringstream ss;
     ss << in.rdbuf();
+    text_ = ss.str();
     ParseError pe;
-    auto doc = parse_jsonc(ss.str(), pe);
+    auto doc = parse_jsonc(text_, pe);
     if (!doc) {
-      problem("line " + std::to_string(pe.line) + ", column " + std::to_string(pe.column),
-              "not valid JSON: " + pe.message);
+      Problem p{path_, "", "not valid JSON: " + pe.message};
+      p.line = pe.line;
+      p.column = pe.column;
+      found_.push_back({0, std::move(p)});
       return std::nullopt;
+    }
+    map_ = map_source(text_);
+    mapped_ = true;
+    for (const auto& d : map_.duplicates) {
+      int line = 0;
+      int column = 0;
+      line_column(text_, d.first, line, column);
+      add(d.offset,
+          {path_, d.path,
+           "duplicate key \"" + d.key + "\" (first at line " + std::to_string(line) + ", column " +
+               std::to_string(column) + "); only the last one would count: remove one of them"});
     }
     if (!doc->is_object()) {
       problem("",
@@ -65,18 +162,55 @@ class Loader {
     return load_root(*doc);
   }
 
- private:
-  void problem(const std::string& where, const std::string& message) {
-    problems_.push_back({path_, where, message});
+  // Records a problem at JSON path `where`, placed at the member's key when `at_key`, else at
+  // its value; a path that is not in the file (a missing key) is placed at its parent.
+  void problem(const std::string& where, const std::string& message, bool at_key = false) {
+    if (!mapped_) {
+      found_.push_back({0, {path_, where, message}});
+      return;
+    }
+    std::string w = where;
+    bool exact = true;
+    while (true) {
+      if (auto it = map_.places.find(w); it != map_.places.end()) {
+        const auto& place = it->second;
+        add(exact && at_key && place.key != SourceMap::npos ? place.key : place.value,
+            {path_, where, message});
+        return;
+      }
+      if (w.empty()) break;
+      const auto cut = w.find_last_of(".[");
+      w = cut == std::string::npos ? "" : w.substr(0, cut);
+      exact = false;
+    }
+    found_.push_back({0, {path_, where, message}});
   }
 
-  void known_keys(const json& obj, const std::string& where, const std::set<std::string>& keys) {
+  // Hands over this file's problems in the order of the text.
+  void flush(std::vector<Problem>& out) {
+    std::stable_sort(found_.begin(), found_.end(),
+                     [](const Found& a, const Found& b) { return a.offset < b.offset; });
+    for (auto& f : found_) out.push_back(std::move(f.problem));
+    found_.clear();
+  }
+
+ private:
+  struct Found {
+    std::size_t offset;
+    Problem problem;
+  };
+
+  void add(std::size_t offset, Problem p) {
+    line_column(text_, offset, p.line, p.column);
+    found_.push_back({offset, std::move(p)});
+  }
+
+  void known_keys(const json& obj, const std::string& where, const Names& keys) {
     for (const auto& [key, value] : obj.items()) {
-      if (keys.count(key)) continue;
-      std::string list;
-      for (const auto& k : keys) list += (list.empty() ? "" : ", ") + k;
+      if (std::find(keys.begin(), keys.end(), key) != keys.end()) continue;
       problem(where.empty() ? key : where + "." + key,
-              "unknown key \"" + key + "\"; known keys here: " + list);
+              "unknown key \"" + key + "\"" + suggestion(key, keys, "known keys here", ""),
+              /*at_key=*/true);
     }
   }
 
@@ -93,13 +227,26 @@ class Loader {
 
   std::optional<milliseconds> get_duration(const json& obj, const std::string& key,
                                            const std::string& where) {
-    auto s = get_string(obj, key, where);
-    if (!s) return std::nullopt;
+    static const std::string kLike = "\"250ms\", \"10s\", \"2m\" or \"1h\"";
+    auto it = obj.find(key);
+    if (it == obj.end()) return std::nullopt;
+    const std::string at = where.empty() ? key : where + "." + key;
+    if (it->is_number()) {
+      problem(at, "a bare number is not a duration; write it as a string with a unit: " + kLike);
+      return std::nullopt;
+    }
+    if (!it->is_string()) {
+      problem(at, "must be a duration, a string like " + kLike);
+      return std::nullopt;
+    }
+    const auto s = it->get<std::string>();
     milliseconds d{};
-    if (!parse_duration(*s, d) || d.count() == 0) {
-      problem(where + "." + key, "\"" + *s +
-                                     "\" is not a duration; write it like \"250ms\", \"10s\", "
-                                     "\"2m\" or \"1h\"");
+    if (!parse_duration(s, d)) {
+      problem(at, "\"" + s + "\" is not a duration; write it like " + kLike);
+      return std::nullopt;
+    }
+    if (d.count() == 0) {
+      problem(at, "\"" + s + "\" is zero; give a duration above zero, like \"10s\"");
       return std::nullopt;
     }
     return d;
@@ -158,18 +305,25 @@ class Loader {
 
     Tls default_tls;
     milliseconds default_timeout{60'000};
+    ScenarioTimeout default_source{true, " (the default)"};
     if (auto it = root.find("defaults"); it != root.end()) {
       if (!it->is_object()) {
         problem("defaults", "must be an object");
       } else {
         known_keys(*it, "defaults", {"timeout", "tls"});
-        if (auto d = get_duration(*it, "timeout", "defaults")) default_timeout = *d;
+        if (it->contains("timeout")) {
+          default_source = {false, " (from defaults.timeout)"};
+          if (auto d = get_duration(*it, "timeout", "defaults")) {
+            default_timeout = *d;
+            default_source.known = true;
+          }
+        }
         if (auto t = it->find("tls"); t != it->end()) load_tls(*t, "defaults.tls", default_tls);
       }
     }
     load_servers(root, default_tls, f);
     load_accounts(root, f);
-    load_scenarios(root, default_timeout, f);
+    load_scenarios(root, default_timeout, default_source, f);
     return f;
   }
 
@@ -183,6 +337,7 @@ class Loader {
     }
     for (const auto& [name, sj] : it->items()) {
       const std::string where = "servers." + name;
+      declared_servers_.push_back(name);
       if (!sj.is_object()) {
         problem(where, "must be an object with a \"url\"");
         continue;
@@ -193,7 +348,8 @@ class Loader {
       s.tls = default_tls;
       auto url = get_string(sj, "url", where);
       if (!url) {
-        problem(where, "needs a \"url\" such as \"smtp://mail.example.test:587\"");
+        if (!sj.contains("url"))
+          problem(where, "needs a \"url\" such as \"smtp://mail.example.test:587\"");
         continue;
       }
       if (auto err = parse_server_url(*url, s)) {
@@ -209,16 +365,27 @@ class Loader {
   std::optional<std::string> read_secret_file(const std::string& p, const std::string& where) {
     struct stat st {};
     if (::stat(p.c_str(), &st) != 0) {
-      problem(where, "cannot read secret file " + p + ": " + std::strerror(errno));
+      problem(where, "cannot read secret file " + p + ": " + std::strerror(errno) +
+                         "; check the path (relative paths start at the scenario file)");
+      return std::nullopt;
+    }
+    if (!S_ISREG(st.st_mode)) {
+      problem(where, "secret file " + p +
+                         " is not a regular file; point \"file\" at the file that holds the "
+                         "password");
       return std::nullopt;
     }
     if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-      problem(where, "secret file " + p + " can be read by others; run: chmod 600 " + p);
+      char mode[8];
+      std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+      problem(where, "secret file " + p + " is open to other users (mode " + mode +
+                         "); run: chmod 600 " + p);
       return std::nullopt;
     }
     std::ifstream in(p, std::ios::binary);
     if (!in) {
-      problem(where, "cannot read secret file " + p + ": " + std::strerror(errno));
+      problem(where, "cannot read secret file " + p + ": " + std::strerror(errno) +
+                         "; it must be readable by the user mailcanary runs as");
       return std::nullopt;
     }
     std::stringstream ss;
@@ -227,6 +394,10 @@ class Loader {
     // One trailing newline is how editors and `echo` leave files; it is not part of the secret.
     if (!s.empty() && s.back() == '\n') s.pop_back();
     if (!s.empty() && s.back() == '\r') s.pop_back();
+    if (s.empty()) {
+      problem(where, "secret file " + p + " is empty; write the password into it");
+      return std::nullopt;
+    }
     return s;
   }
 
@@ -237,27 +408,31 @@ class Loader {
               "written into scenario files");
       return;
     }
+    const std::string key = pj.begin().key();
+    if (key != "env" && key != "file" && key != "oauth2_token_file") {
+      known_keys(pj, where, {"env", "file"});
+      return;
+    }
     if (auto env = get_string(pj, "env", where)) {
       a.password_source = "environment variable " + *env;
       if (!opts_.resolve_secrets) return;
       const char* v = std::getenv(env->c_str());
       if (v == nullptr)
         problem(where + ".env", "environment variable " + *env +
-                                    " is not set; export it before "
-                                    "running, e.g. export " +
-                                    *env + "=...");
+                                    " is not set; export it before running, e.g. export " + *env +
+                                    "=...");
+      else if (*v == '\0')
+        problem(where + ".env",
+                "environment variable " + *env + " is empty; set it to the password");
       else
         a.password = v;
     } else if (auto file = get_string(pj, "file", where)) {
       const std::string p = resolve_path(*file);
       a.password_source = "file " + p;
       if (auto s = read_secret_file(p, where + ".file")) a.password = *s;
-    } else if (pj.contains("oauth2_token_file")) {
+    } else if (key == "oauth2_token_file") {
       problem(where + ".oauth2_token_file",
-              "OAuth2 tokens are not supported yet; use \"env\" or "
-              "\"file\"");
-    } else {
-      problem(where, "must be {\"env\": \"VARIABLE\"} or {\"file\": \"path\"}");
+              "OAuth2 tokens are not supported yet; use \"env\" or \"file\"");
     }
   }
 
@@ -270,16 +445,17 @@ class Loader {
     }
     for (const auto& [name, aj] : it->items()) {
       const std::string where = "accounts." + name;
+      Account a;
+      a.name = name;
       if (!aj.is_object()) {
         problem(where, "must be an object with \"user\" and \"password\"");
+        f.accounts.emplace(name, std::move(a));  // declared: steps may name it
         continue;
       }
       known_keys(aj, where, {"user", "password"});
-      Account a;
-      a.name = name;
       if (auto u = get_string(aj, "user", where))
         a.user = *u;
-      else
+      else if (!aj.contains("user"))
         problem(where, "needs a \"user\"");
       if (auto p = aj.find("password"); p != aj.end())
         load_password(*p, where + ".password", a);
@@ -293,26 +469,33 @@ class Loader {
                     std::initializer_list<const char*> schemes) {
     auto it = f.servers.find(s.server);
     if (it == f.servers.end()) {
-      std::string names;
-      for (const auto& [n, _] : f.servers) names += (names.empty() ? "" : ", ") + n;
-      problem(where + ".server", "no server named \"" + s.server + "\"; servers: " + names);
+      // A server that is declared but broken has its own problem; naming it is not one.
+      if (std::find(declared_servers_.begin(), declared_servers_.end(), s.server) !=
+          declared_servers_.end())
+        return;
+      problem(where + ".server", "no server named \"" + s.server + "\"" +
+                                     suggestion(s.server, declared_servers_, "servers in this file",
+                                                "define it under \"servers\""));
       return;
     }
     for (const char* sc : schemes)
       if (it->second.scheme == sc) return;
     std::string want;
     for (const char* sc : schemes) want += (want.empty() ? "" : " or ") + std::string(sc) + "://";
-    problem(where + ".server",
-            s.kind + " needs a " + want + " server, \"" + s.server + "\" is " + it->second.url);
+    problem(where + ".server", s.kind + " needs an " + want + " server, but \"" + s.server +
+                                   "\" is " + it->second.url);
   }
 
   void check_account(const File& f, const Step& s, const std::string& where) {
     if (f.accounts.count(s.account)) return;
-    problem(where + ".account", "no account named \"" + s.account + "\"");
+    problem(where + ".account",
+            "no account named \"" + s.account + "\"" +
+                suggestion(s.account, keys_of(f.accounts), "accounts in this file",
+                           "define it under \"accounts\""));
   }
 
   void load_step(const json& sj, const std::string& where, const File& f, Scenario& sc,
-                 const Step* last_wait) {
+                 const ScenarioTimeout& sc_timeout, const Step* last_wait) {
     if (!sj.is_object()) {
       problem(where, "must be an object with a \"step\"");
       return;
@@ -321,13 +504,13 @@ class Loader {
     s.path = where;
     auto kind = get_string(sj, "step", where);
     if (!kind) {
-      problem(where, "needs a \"step\", one of smtp.send, imap.wait, imap.delete");
+      if (!sj.contains("step")) problem(where, "needs a \"step\", one of " + join(kKnownSteps));
       return;
     }
     s.kind = *kind;
-    if (!kKnownSteps.count(s.kind)) {
-      problem(where + ".step",
-              "unknown step \"" + s.kind + "\"; known steps: smtp.send, imap.wait, imap.delete");
+    if (std::find(kKnownSteps.begin(), kKnownSteps.end(), s.kind) == kKnownSteps.end()) {
+      problem(where + ".step", "unknown step \"" + s.kind + "\"" +
+                                   suggestion(s.kind, kKnownSteps, "known steps", ""));
       return;
     }
     known_keys(sj, where,
@@ -357,12 +540,15 @@ class Loader {
       }
     }
     if (s.warn && s.crit && *s.warn > *s.crit)
-      problem(where + ".warn", "warn (" + format_duration(*s.warn) + ") is above crit (" +
-                                   format_duration(*s.crit) + ")");
-    if (s.timeout && *s.timeout > sc.timeout)
+      problem(where + ".warn", "warn " + format_duration(*s.warn) + " is longer than crit " +
+                                   format_duration(*s.crit) +
+                                   "; warn is the lower threshold: lower warn or raise crit");
+    if (s.timeout && sc_timeout.known && *s.timeout > sc.timeout)
       problem(where + ".timeout", "step timeout " + format_duration(*s.timeout) +
                                       " is longer than the scenario timeout " +
-                                      format_duration(sc.timeout));
+                                      format_duration(sc.timeout) + sc_timeout.note +
+                                      ", which bounds all of its steps; shorten the step "
+                                      "timeout or lengthen the scenario timeout");
 
     if (s.kind == "smtp.send") {
       if (s.server.empty())
@@ -375,12 +561,17 @@ class Loader {
       if (s.from.empty()) problem(where, "smtp.send needs \"from\" (or an \"account\")");
       if (s.to.empty() && !s.account.empty() && f.accounts.count(s.account))
         s.to.push_back(f.accounts.at(s.account).user);
-      if (s.to.empty()) problem(where, "smtp.send needs \"to\"");
+      if (s.to.empty() && !sj.contains("to")) problem(where, "smtp.send needs \"to\"");
     } else {
       // imap.delete works on what the preceding imap.wait found, on the same mailbox.
+      // What it inherits was checked on the imap.wait; a problem there is not repeated here.
+      bool inherited_server = false;
+      bool inherited_account = false;
       if (s.kind == "imap.delete" && last_wait != nullptr) {
-        if (s.server.empty()) s.server = last_wait->server;
-        if (s.account.empty()) s.account = last_wait->account;
+        inherited_server = s.server.empty();
+        inherited_account = s.account.empty();
+        if (inherited_server) s.server = last_wait->server;
+        if (inherited_account) s.account = last_wait->account;
         if (!sj.contains("mailbox")) s.mailbox = last_wait->mailbox;
       }
       if (s.kind == "imap.delete" && last_wait == nullptr)
@@ -389,23 +580,24 @@ class Loader {
                 "step before it");
       if (s.server.empty())
         problem(where, s.kind + " needs a \"server\"");
-      else
+      else if (!inherited_server)
         check_server(f, s, where, {"imap", "imaps"});
       if (s.account.empty())
         problem(where, s.kind + " needs an \"account\"");
-      else
+      else if (!inherited_account)
         check_account(f, s, where);
     }
     sc.steps.push_back(std::move(s));
   }
 
-  void load_scenarios(const json& root, milliseconds default_timeout, File& f) {
+  void load_scenarios(const json& root, milliseconds default_timeout,
+                      const ScenarioTimeout& default_source, File& f) {
     auto it = root.find("scenarios");
     if (it == root.end() || !it->is_array() || it->empty()) {
       problem("scenarios", "must be a list with at least one scenario");
       return;
     }
-    std::set<std::string> names;
+    std::map<std::string, std::string> names;  // name -> where it was first given
     for (std::size_t i = 0; i < it->size(); ++i) {
       const auto& sj = (*it)[i];
       const std::string where = "scenarios[" + std::to_string(i) + "]";
@@ -416,23 +608,45 @@ class Loader {
       known_keys(sj, where, {"name", "timeout", "steps"});
       Scenario sc;
       sc.file = path_;
+      sc.path = where;
       sc.timeout = default_timeout;
       if (auto n = get_string(sj, "name", where))
         sc.name = *n;
-      else
+      else if (!sj.contains("name"))
         problem(where, "needs a \"name\"");
-      if (!sc.name.empty() && !names.insert(sc.name).second)
-        problem(where + ".name", "duplicate scenario name \"" + sc.name + "\"");
-      if (auto d = get_duration(sj, "timeout", where)) sc.timeout = *d;
+      if (!sc.name.empty()) {
+        const auto [first, fresh] = names.emplace(sc.name, where);
+        if (!fresh)
+          problem(where + ".name", "scenario name \"" + sc.name + "\" is already used by " +
+                                       first->second +
+                                       "; --scenario picks scenarios by name, so give each "
+                                       "its own");
+      }
+      ScenarioTimeout timeout = default_source;
+      if (sj.contains("timeout")) {
+        timeout = {false, ""};
+        if (auto d = get_duration(sj, "timeout", where)) {
+          sc.timeout = *d;
+          timeout.known = true;
+        }
+      }
+      if (opts_.every && timeout.known && sc.timeout > *opts_.every)
+        problem(sj.contains("timeout") ? where + ".timeout" : where,
+                "scenario timeout " + format_duration(sc.timeout) + timeout.note +
+                    " is longer than the --every interval " + format_duration(*opts_.every) +
+                    "; rounds would overlap: lengthen --every or shorten the timeout");
       auto steps = sj.find("steps");
       if (steps == sj.end() || !steps->is_array() || steps->empty()) {
         problem(where + ".steps", "must be a list of steps");
         continue;
       }
-      const Step* last_wait = nullptr;
+      std::optional<std::size_t> last_wait;  // an index: pointers into steps would dangle
       for (std::size_t k = 0; k < steps->size(); ++k) {
-        load_step((*steps)[k], where + ".steps[" + std::to_string(k) + "]", f, sc, last_wait);
-        if (!sc.steps.empty() && sc.steps.back().kind == "imap.wait") last_wait = &sc.steps.back();
+        const std::size_t before = sc.steps.size();
+        load_step((*steps)[k], where + ".steps[" + std::to_string(k) + "]", f, sc, timeout,
+                  last_wait ? &sc.steps[*last_wait] : nullptr);
+        if (sc.steps.size() > before && sc.steps.back().kind == "imap.wait")
+          last_wait = sc.steps.size() - 1;
       }
       f.scenarios.push_back(std::move(sc));
     }
@@ -441,7 +655,11 @@ class Loader {
   std::string path_;
   fs::path dir_;
   const LoadOptions& opts_;
-  std::vector<Problem>& problems_;
+  std::string text_;
+  SourceMap map_;
+  bool mapped_ = false;
+  std::vector<Found> found_;
+  Names declared_servers_;
 };
 
 }  // namespace
@@ -492,16 +710,36 @@ std::optional<std::string> parse_server_url(const std::string& url, Server& out)
 
 Loaded load_files(const std::vector<std::string>& paths, const LoadOptions& options) {
   Loaded out;
-  std::set<std::string> scenario_names;
+  struct First {
+    std::string file;
+    std::string where;
+  };
+  std::map<std::string, First> scenario_names;  // --scenario NAME must pick one scenario
+  std::set<std::string> seen_files;
   for (const auto& p : paths) {
-    Loader loader(p, options, out.problems);
+    Loader loader(p, options);
+    std::error_code ec;
+    const auto canonical = fs::weakly_canonical(p, ec);
+    if (!seen_files.insert(ec ? p : canonical.string()).second) {
+      loader.problem("", "the same file is given twice on the command line; give it once");
+      loader.flush(out.problems);
+      continue;
+    }
     auto f = loader.load();
-    if (!f) continue;
-    for (const auto& sc : f->scenarios)
-      if (!sc.name.empty() && !scenario_names.insert(sc.name).second && paths.size() > 1)
-        out.problems.push_back(
-            {p, "", "scenario \"" + sc.name + "\" is also defined in another file"});
-    out.files.push_back(std::move(*f));
+    if (f) {
+      std::set<std::string> in_this_file;  // repeats within the file have their own problem
+      for (const auto& sc : f->scenarios) {
+        if (sc.name.empty() || !in_this_file.insert(sc.name).second) continue;
+        const auto [first, fresh] = scenario_names.emplace(sc.name, First{p, sc.path});
+        if (!fresh)
+          loader.problem(sc.path + ".name",
+                         "scenario name \"" + sc.name + "\" is already used by " +
+                             first->second.where + " in " + first->second.file +
+                             "; --scenario picks scenarios by name, so give each its own");
+      }
+    }
+    loader.flush(out.problems);
+    if (f) out.files.push_back(std::move(*f));
   }
   return out;
 }

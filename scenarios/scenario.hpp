@@ -58,6 +58,7 @@ struct Step {
 struct Scenario {
   std::string name;
   std::string file;
+  std::string path;  // JSON path in its file ("scenarios[0]"), for messages
   milliseconds timeout{60'000};
   std::vector<Step> steps;
 };
@@ -70,22 +71,32 @@ struct File {
   std::vector<Scenario> scenarios;
 };
 
+// One thing wrong with a file: what is wrong, then how to fix it.
 struct Problem {
   std::string file;
-  std::string where;  // "line 3, column 7" or a JSON path like scenarios[0].steps[1].server
+  std::string where;  // a JSON path like scenarios[0].steps[1].server; empty for syntax errors
   std::string message;
+  int line = 0;  // 1-based place in the file; 0 when there is none (an unreadable file)
+  int column = 0;
+  // "FILE: line 12, column 19 (scenarios[0].steps[1].server): MESSAGE"
   std::string format() const;
 };
 
 struct Loaded {
   std::vector<File> files;
-  std::vector<Problem> problems;
+  std::vector<Problem> problems;  // file by file in command line order, each file's in text order
 };
 
 struct LoadOptions {
   bool resolve_secrets = true;  // validate may skip env lookups
+  // `run --every D`: a scenario whose timeout is longer than D would overlap the next round.
+  std::optional<std::chrono::milliseconds> every;
 };
 
+// Loads every file and checks everything that can be checked without sending: structure,
+// unknown keys and names (with a "did you mean" for near misses), durations and their order,
+// references between steps, servers and accounts, secrets, and scenario names that repeat
+// within or across the files (--scenario picks scenarios by name).
 Loaded load_files(const std::vector<std::string>& paths, const LoadOptions& options = {});
 
 // Splits scheme://host[:port][/path]; IPv6 hosts in brackets. Error text on failure.

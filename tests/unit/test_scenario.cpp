@@ -1,0 +1,462 @@
+// Scenario loading: THE INVALID-FILE TABLE. Each row is a set of files and the exact problems
+// `mailcanary validate` must print for them, every one at once, in the order of the text.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "scenarios/jsonc.hpp"
+#include "scenarios/scenario.hpp"
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The password the tests put in the environment: no message may ever show it.
+const char* const kSentinel = "sentinel-pw-7f3e";
+
+struct TestFile {
+  std::string name;  // under the row's directory
+  std::string text;
+  mode_t mode = 0644;
+  bool load = true;   // false for secret files: written, not given to load_files
+  bool write = true;  // false for a file that must not exist
+};
+
+struct Row {
+  const char* name;
+  std::vector<TestFile> files;
+  std::vector<std::string> expected;  // "{dir}" stands for the row's directory
+  std::optional<std::chrono::milliseconds> every = std::nullopt;
+};
+
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+  for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+    s.replace(at, from.size(), to);
+  return s;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "mc-scenario-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Writes the row's files and returns the formatted problems of loading them.
+std::vector<std::string> load_row(const Row& row, const std::string& dir,
+                                  mc::scn::Loaded* loaded_out = nullptr) {
+  std::vector<std::string> paths;
+  for (const auto& f : row.files) {
+    const std::string p = dir + "/" + f.name;
+    if (f.write && !fs::exists(p)) {
+      std::ofstream(p, std::ios::binary) << f.text;
+      ::chmod(p.c_str(), f.mode);
+    }
+    if (f.load) paths.push_back(p);
+  }
+  mc::scn::LoadOptions options;
+  options.every = row.every;
+  auto loaded = mc::scn::load_files(paths, options);
+  std::vector<std::string> out;
+  for (const auto& p : loaded.problems) out.push_back(p.format());
+  if (loaded_out != nullptr) *loaded_out = std::move(loaded);
+  return out;
+}
+
+// A good file, in one line per server, account and step so that rows can vary one of them.
+const std::string kGood = R"({
+  "version": 1,
+  "servers": {
+    "submission": { "url": "smtp://mail.example.test:587" },
+    "store": { "url": "imaps://mail.example.test" }
+  },
+  "accounts": {
+    "probe": { "user": "probe@example.test", "password": { "env": "MC_TEST_PW" } }
+  },
+  "scenarios": [
+    { "name": "roundtrip", "timeout": "60s", "steps": [
+      { "step": "smtp.send", "server": "submission", "account": "probe" },
+      { "step": "imap.wait", "server": "store", "account": "probe", "warn": "5s", "crit": "20s" },
+      { "step": "imap.delete" } ] }
+  ]
+}
+)";
+
+// `text` with `from`, which must occur exactly once, replaced by `to`.
+std::string edit(std::string text, const std::string& from, const std::string& to) {
+  const auto at = text.find(from);
+  if (at == std::string::npos || text.find(from, at + 1) != std::string::npos)
+    throw std::logic_error("edit: not found exactly once: " + from);
+  return text.replace(at, from.size(), to);
+}
+
+std::string good_with(const std::string& from, const std::string& to) {
+  return edit(kGood, from, to);
+}
+
+const std::string kSendLine =
+    R"({ "step": "smtp.send", "server": "submission", "account": "probe" },)";
+const std::string kWaitLine =
+    R"({ "step": "imap.wait", "server": "store", "account": "probe", "warn": "5s", "crit": "20s" },)";
+const std::string kPasswordLine = R"("password": { "env": "MC_TEST_PW" })";
+
+const std::vector<Row>& table() {
+  static const std::vector<Row> rows = {
+      {"good file", {{"s.json", kGood}}, {}},
+
+      // Syntax: line and column of the original text, comments included.
+      {"syntax: missing comma",
+       {{"s.json", "// probe\n{ \"version\": 1\n  \"servers\": {} }\n"}},
+       {"{dir}/s.json: line 3, column 3: not valid JSON: unexpected string literal; expected "
+        "'}'; is a comma missing before it?"}},
+      {"syntax: trailing comma after a comment",
+       {{"s.json", "{\n  /* one\n     two */ \"version\": 1,\n}\n"}},
+       {"{dir}/s.json: line 4, column 1: not valid JSON: unexpected '}'; expected string "
+        "literal; remove the comma before it: JSON allows no trailing comma"}},
+      {"syntax: unquoted word",
+       {{"s.json", "{\n  \"version\": 1, \"vantage\": fra1 }\n"}},
+       {"{dir}/s.json: line 2, column 28: not valid JSON: invalid literal; strings need double "
+        "quotes, and the only bare words are true, false and null"}},
+      {"syntax: unterminated string",
+       {{"s.json", "{ \"version\": 1,\n  \"vantage\": \"fra1\n}\n"}},
+       {"{dir}/s.json: line 2, column 19: not valid JSON: invalid string: control character "
+        "U+000A (LF) must be escaped to \\u000A or \\n; is the closing quote missing?"}},
+      {"comments with quotes and braces do not shift places",
+       {{"s.json", R"({
+  // a comment with "quotes", { braces } and [ brackets
+  "version": 1, /* "version": 2, */ "servers": { "s//x": { "url": "smtp://h:25/*" } },
+  "scenarios": [ { "name": "n", "steps": [
+    { "step": "smtp.send", "server": "s//x", "from": "a@b", "to": "c@d", "timeout": "soon" } ] } ]
+}
+)"}},
+       {"{dir}/s.json: line 5, column 85 (scenarios[0].steps[0].timeout): \"soon\" is not a "
+        "duration; write it like \"250ms\", \"10s\", \"2m\" or \"1h\""}},
+      {"a byte order mark and non-ASCII text do not shift columns",
+       {{"s.json", "\xEF\xBB\xBF" + good_with(R"("version": 1,)",
+                                              R"("version": 1, "vantage": "Zürich", "x": 1,)")}},
+       {"{dir}/s.json: line 2, column 38 (x): unknown key \"x\"; known keys here: version, "
+        "vantage, defaults, servers, accounts, scenarios"}},
+      {"scenario file missing",
+       {{"missing.json", "", 0644, true, false}},
+       {"{dir}/missing.json: cannot read the file: No such file or directory"}},
+      {"syntax: empty file",
+       {{"s.json", "// nothing yet\n"}},
+       {"{dir}/s.json: line 2, column 1: not valid JSON: the file is empty; it must hold one JSON "
+        "object"}},
+
+      // Unknown keys, steps, servers and accounts, with "did you mean" for near misses.
+      {"unknown key near a known one",
+       {{"s.json", good_with(R"("timeout": "60s")", R"("timout": "60s")")}},
+       {"{dir}/s.json: line 11, column 28 (scenarios[0].timout): unknown key \"timout\"; did you "
+        "mean \"timeout\"? (known keys here: name, timeout, steps)"}},
+      {"unknown key far from every known one",
+       {{"s.json",
+         good_with(
+             kSendLine,
+             R"({ "step": "smtp.send", "server": "submission", "account": "probe", "colour": "red" },)")}},
+       {"{dir}/s.json: line 12, column 74 (scenarios[0].steps[0].colour): unknown key "
+        "\"colour\"; known keys here: step, server, account, from, to, ehlo, mailbox, "
+        "poll_interval, timeout, warn, crit"}},
+      {"a short unknown key is not offered an unrelated short one",
+       {{"s.json", good_with(R"("name": "roundtrip", )", R"("name": "roundtrip", "id": 7, )")}},
+       {"{dir}/s.json: line 11, column 28 (scenarios[0].id): unknown key \"id\"; known keys "
+        "here: name, timeout, steps"}},
+      {"unknown step near a known one",
+       {{"s.json", good_with(R"("smtp.send")", R"("smtp.sned")")}},
+       {"{dir}/s.json: line 12, column 17 (scenarios[0].steps[0].step): unknown step "
+        "\"smtp.sned\"; did you mean \"smtp.send\"? (known steps: smtp.send, imap.wait, "
+        "imap.delete)"}},
+      {"unknown step differing in case",
+       {{"s.json", good_with(R"("imap.delete")", R"("IMAP.Delete")")}},
+       {"{dir}/s.json: line 14, column 17 (scenarios[0].steps[2].step): unknown step "
+        "\"IMAP.Delete\"; did you mean \"imap.delete\"? (known steps: smtp.send, imap.wait, "
+        "imap.delete)"}},
+      {"unknown step far from every known one",
+       {{"s.json", good_with(R"("imap.delete")", R"("pop3.delete")")}},
+       {"{dir}/s.json: line 14, column 17 (scenarios[0].steps[2].step): unknown step "
+        "\"pop3.delete\"; known steps: smtp.send, imap.wait, imap.delete"}},
+      {"unknown server near a known one",
+       {{"s.json", good_with(R"("server": "store")", R"("server": "stor")")}},
+       {"{dir}/s.json: line 13, column 40 (scenarios[0].steps[1].server): no server named "
+        "\"stor\"; did you mean \"store\"? (servers in this file: store, submission)"}},
+      {"unknown server far from every known one",
+       {{"s.json", good_with(R"("server": "submission")", R"("server": "outbound")")}},
+       {"{dir}/s.json: line 12, column 40 (scenarios[0].steps[0].server): no server named "
+        "\"outbound\"; servers in this file: store, submission"}},
+      {"unknown account differing in case",
+       {{"s.json", good_with(R"("server": "store", "account": "probe")",
+                             R"("server": "store", "account": "Probe")")}},
+       {"{dir}/s.json: line 13, column 60 (scenarios[0].steps[1].account): no account named "
+        "\"Probe\"; did you mean \"probe\"? (accounts in this file: probe)"}},
+      {"a broken server is reported once, not again where a step names it",
+       {{"s.json", good_with(R"("imaps://mail.example.test")", R"("imaps//mail.example.test")")}},
+       {"{dir}/s.json: line 5, column 23 (servers.store.url): \"imaps//mail.example.test\" is "
+        "not a URL; write it like \"smtp://mail.example.test:587\""}},
+      {"a step on a server of the wrong protocol",
+       {{"s.json", good_with(R"("server": "store")", R"("server": "submission")")}},
+       {"{dir}/s.json: line 13, column 40 (scenarios[0].steps[1].server): imap.wait needs an "
+        "imap:// or imaps:// server, but \"submission\" is smtp://mail.example.test:587"}},
+      {"imap.delete without an imap.wait before it",
+       {{"s.json", good_with(kWaitLine, "")}},
+       {"{dir}/s.json: line 14, column 7 (scenarios[0].steps[1]): imap.delete deletes what an "
+        "earlier imap.wait found; add an imap.wait step before it",
+        "{dir}/s.json: line 14, column 7 (scenarios[0].steps[1]): imap.delete needs a "
+        "\"server\"",
+        "{dir}/s.json: line 14, column 7 (scenarios[0].steps[1]): imap.delete needs an "
+        "\"account\""}},
+
+      // Durations and their order.
+      {"bad durations",
+       {{"s.json",
+         good_with(
+             kWaitLine,
+             R"({ "step": "imap.wait", "server": "store", "account": "probe", "warn": "5 s", "crit": 20, "timeout": "0s" },)")}},
+       {"{dir}/s.json: line 13, column 77 (scenarios[0].steps[1].warn): \"5 s\" is not a "
+        "duration; write it like \"250ms\", \"10s\", \"2m\" or \"1h\"",
+        "{dir}/s.json: line 13, column 92 (scenarios[0].steps[1].crit): a bare number is not a "
+        "duration; write it as a string with a unit: \"250ms\", \"10s\", \"2m\" or \"1h\"",
+        "{dir}/s.json: line 13, column 107 (scenarios[0].steps[1].timeout): \"0s\" is zero; give "
+        "a duration above zero, like \"10s\""}},
+      {"warn above crit",
+       {{"s.json", good_with(R"("warn": "5s", "crit": "20s")", R"("warn": "30s", "crit": "20s")")}},
+       {"{dir}/s.json: line 13, column 77 (scenarios[0].steps[1].warn): warn 30s is longer than "
+        "crit 20s; warn is the lower threshold: lower warn or raise crit"}},
+      {"step timeout above the scenario timeout",
+       {{"s.json", good_with(R"("crit": "20s" })", R"("crit": "20s", "timeout": "90s" })")}},
+       {"{dir}/s.json: line 13, column 109 (scenarios[0].steps[1].timeout): step timeout 90s is "
+        "longer than the scenario timeout 1m, which bounds all of its steps; shorten the step "
+        "timeout or lengthen the scenario timeout"}},
+      {"step timeout above the scenario timeout taken from defaults",
+       {{"s.json", edit(edit(good_with(R"("version": 1,)",
+                                       R"("version": 1, "defaults": { "timeout": "45s" },)"),
+                             R"("timeout": "60s", )", ""),
+                        R"("crit": "20s" })", R"("crit": "20s", "timeout": "50s" })")}},
+       {"{dir}/s.json: line 13, column 109 (scenarios[0].steps[1].timeout): step timeout 50s is "
+        "longer than the scenario timeout 45s (from defaults.timeout), which bounds all of its "
+        "steps; shorten the step timeout or lengthen the scenario timeout"}},
+      {"--every shorter than a scenario timeout",
+       {{"s.json", good_with(R"("timeout": "60s")", R"("timeout": "2m")")}},
+       {"{dir}/s.json: line 11, column 39 (scenarios[0].timeout): scenario timeout 2m is longer "
+        "than the --every interval 1m; rounds would overlap: lengthen --every or shorten the "
+        "timeout"},
+       60s},
+      {"--every as long as the scenario timeout", {{"s.json", kGood}}, {}, 60s},
+      {"--every shorter than the default scenario timeout",
+       {{"s.json", good_with(R"("timeout": "60s", )", "")}},
+       {"{dir}/s.json: line 11, column 5 (scenarios[0]): scenario timeout 1m (the default) is "
+        "longer than the --every interval 30s; rounds would overlap: lengthen --every or shorten "
+        "the timeout"},
+       30s},
+
+      // Names and keys that repeat.
+      {"duplicate scenario name in one file",
+       {{"s.json", good_with(R"(] }
+  ])",
+                             R"(] },
+    { "name": "roundtrip", "steps": [ { "step": "imap.wait", "server": "store", "account": "probe" } ] }
+  ])")}},
+       {"{dir}/s.json: line 15, column 15 (scenarios[1].name): scenario name \"roundtrip\" is "
+        "already used by scenarios[0]; --scenario picks scenarios by name, so give each its "
+        "own"}},
+      {"duplicate scenario name across files",
+       {{"a.json", kGood}, {"b.json", kGood}},
+       {"{dir}/b.json: line 11, column 15 (scenarios[0].name): scenario name \"roundtrip\" is "
+        "already used by scenarios[0] in {dir}/a.json; --scenario picks scenarios by name, so "
+        "give each its own"}},
+      {"the same file twice",
+       {{"s.json", kGood}, {"./s.json", kGood}},
+       {"{dir}/./s.json: the same file is given twice on the command line; give it once"}},
+      {"duplicate key in an object",
+       {{"s.json", good_with(R"("warn": "5s", "crit": "20s")", R"("warn": "5s", "warn": "20s")")}},
+       {"{dir}/s.json: line 13, column 83 (scenarios[0].steps[1].warn): duplicate key \"warn\" "
+        "(first at line 13, column 69); only the last one would count: remove one of them"}},
+
+      // Secrets.
+      {"environment variable not set",
+       {{"s.json", good_with("MC_TEST_PW", "MC_TEST_UNSET_PW")}},
+       {"{dir}/s.json: line 8, column 67 (accounts.probe.password.env): environment variable "
+        "MC_TEST_UNSET_PW is not set; export it before running, e.g. export "
+        "MC_TEST_UNSET_PW=..."}},
+      {"password written into the file",
+       {{"s.json", good_with(kPasswordLine, R"("password": "hunter2")")}},
+       {"{dir}/s.json: line 8, column 58 (accounts.probe.password): must be {\"env\": "
+        "\"VARIABLE\"} or {\"file\": \"path\"}; passwords are never written into scenario "
+        "files"}},
+      {"password source with a typo",
+       {{"s.json", good_with(kPasswordLine, R"("password": { "evn": "MC_TEST_PW" })")}},
+       {"{dir}/s.json: line 8, column 60 (accounts.probe.password.evn): unknown key \"evn\"; did "
+        "you mean \"env\"? (known keys here: env, file)"}},
+      {"password file missing",
+       {{"s.json", good_with(kPasswordLine, R"("password": { "file": "missing.pw" })")}},
+       {"{dir}/s.json: line 8, column 68 (accounts.probe.password.file): cannot read secret file "
+        "{dir}/missing.pw: No such file or directory; check the path (relative paths start at "
+        "the scenario file)"}},
+      {"password file others can read",
+       {{"s.json", good_with(kPasswordLine, R"("password": { "file": "probe.pw" })")},
+        {"probe.pw", "pw\n", 0644, false}},
+       {"{dir}/s.json: line 8, column 68 (accounts.probe.password.file): secret file "
+        "{dir}/probe.pw is open to other users (mode 0644); run: chmod 600 {dir}/probe.pw"}},
+      {"password file readable by its owner only",
+       {{"s.json", good_with(kPasswordLine, R"("password": { "file": "probe.pw" })")},
+        {"probe.pw", "pw\n", 0600, false}},
+       {}},
+      {"password file empty",
+       {{"s.json", good_with(kPasswordLine, R"("password": { "file": "probe.pw" })")},
+        {"probe.pw", "\n", 0600, false}},
+       {"{dir}/s.json: line 8, column 68 (accounts.probe.password.file): secret file "
+        "{dir}/probe.pw is empty; write the password into it"}},
+
+      // Everything at once, in the order of the text.
+      {"several problems in one file",
+       {{"s.json", R"({
+  "version": 2,
+  "servers": {
+    "submission": { "url": "smtp://mail.example.test:587", "starttls": "maybe" },
+    "store": { "url": "imaps://mail.example.test" }
+  },
+  "accounts": { "probe": { "user": "probe@example.test", "password": { "env": "MC_TEST_UNSET_PW" } } },
+  "scenarios": [
+    { "name": "roundtrip", "timeout": "30s", "steps": [
+      { "step": "smtp.send", "server": "submision", "account": "probe" },
+      { "step": "imap.wait", "server": "store", "account": "probe", "timeout": "45s", "warn": "9s", "crit": "3s" },
+      { "step": "imap.delete", "mailbox": "INBOX", "mailbox": "Junk" } ] }
+  ],
+  "vantge": "fra1"
+}
+)"}},
+       {"{dir}/s.json: line 2, column 14 (version): must be 1 (write \"version\": 1 at the top of "
+        "the file)",
+        "{dir}/s.json: line 4, column 72 (servers.submission.starttls): \"maybe\" is not one of "
+        "\"required\", \"optional\", \"off\"",
+        "{dir}/s.json: line 7, column 79 (accounts.probe.password.env): environment variable "
+        "MC_TEST_UNSET_PW is not set; export it before running, e.g. export "
+        "MC_TEST_UNSET_PW=...",
+        "{dir}/s.json: line 10, column 40 (scenarios[0].steps[0].server): no server named "
+        "\"submision\"; did you mean \"submission\"? (servers in this file: store, submission)",
+        "{dir}/s.json: line 11, column 80 (scenarios[0].steps[1].timeout): step timeout 45s is "
+        "longer than the scenario timeout 30s, which bounds all of its steps; shorten the step "
+        "timeout or lengthen the scenario timeout",
+        "{dir}/s.json: line 11, column 95 (scenarios[0].steps[1].warn): warn 9s is longer than "
+        "crit 3s; warn is the lower threshold: lower warn or raise crit",
+        "{dir}/s.json: line 12, column 52 (scenarios[0].steps[2].mailbox): duplicate key "
+        "\"mailbox\" (first at line 12, column 32); only the last one would count: remove one of "
+        "them",
+        "{dir}/s.json: line 14, column 3 (vantge): unknown key \"vantge\"; did you mean "
+        "\"vantage\"? (known keys here: version, vantage, defaults, servers, accounts, "
+        "scenarios)"}},
+  };
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("the invalid-file table: every problem, exactly, in the order of the text",
+          "[scenario]") {
+  ::setenv("MC_TEST_PW", kSentinel, 1);
+  ::unsetenv("MC_TEST_UNSET_PW");
+  REQUIRE(table().size() >= 20);
+  for (const auto& row : table()) {
+    INFO("row: " << row.name);
+    TempDir dir;
+    std::vector<std::string> expected;
+    for (const auto& e : row.expected) expected.push_back(replace_all(e, "{dir}", dir.path()));
+    const auto problems = load_row(row, dir.path());
+    CHECK(problems == expected);
+    for (const auto& p : problems) CHECK(p.find(kSentinel) == std::string::npos);
+  }
+}
+
+TEST_CASE("a good file loads as written, imap.delete inheriting from the imap.wait before it",
+          "[scenario]") {
+  ::setenv("MC_TEST_PW", kSentinel, 1);
+  TempDir dir;
+  const Row row{
+      "good",
+      {{"s.json", good_with(R"({ "step": "imap.delete" } ])",
+                            R"({ "step": "imap.delete" }, { "step": "imap.delete" } ])")}},
+      {}};
+  mc::scn::Loaded loaded;
+  REQUIRE(load_row(row, dir.path(), &loaded).empty());
+  REQUIRE(loaded.files.size() == 1);
+  const auto& f = loaded.files[0];
+  CHECK(f.servers.at("submission").port == 587);
+  CHECK(f.servers.at("store").implicit_tls);
+  CHECK(f.accounts.at("probe").password == kSentinel);
+  CHECK(f.accounts.at("probe").password_source == "environment variable MC_TEST_PW");
+  REQUIRE(f.scenarios.size() == 1);
+  const auto& sc = f.scenarios[0];
+  CHECK(sc.name == "roundtrip");
+  CHECK(sc.path == "scenarios[0]");
+  CHECK(sc.timeout == 60s);
+  REQUIRE(sc.steps.size() == 4);
+  CHECK(sc.steps[0].from == "probe@example.test");
+  CHECK(sc.steps[1].warn == std::optional(5000ms));
+  CHECK(sc.steps[1].crit == std::optional(20s));
+  for (std::size_t i : {2u, 3u}) {
+    CHECK(sc.steps[i].kind == "imap.delete");
+    CHECK(sc.steps[i].server == "store");
+    CHECK(sc.steps[i].account == "probe");
+    CHECK(sc.steps[i].mailbox == "INBOX");
+  }
+}
+
+TEST_CASE("a password file readable by its owner only gives the password, one newline dropped",
+          "[scenario]") {
+  TempDir dir;
+  const Row row{"file",
+                {{"s.json", good_with(kPasswordLine, R"("password": { "file": "probe.pw" })")},
+                 {"probe.pw", "pw with spaces\n", 0600, false}},
+                {}};
+  mc::scn::Loaded loaded;
+  REQUIRE(load_row(row, dir.path(), &loaded).empty());
+  const auto& account = loaded.files.at(0).accounts.at("probe");
+  CHECK(account.password == "pw with spaces");
+  CHECK(account.password_source == "file " + dir.path() + "/probe.pw");
+}
+
+TEST_CASE("the source map places values by JSON path and finds repeated keys", "[scenario]") {
+  const std::string text =
+      "{ // \"a\": {\n"
+      "  \"a\": [ 1, { \"b\": \"x//y\" } ], /* \"c\": 1, */ \"c\": 2,\n"
+      "  \"w\\u0061rn\": 1, \"warn\": 2 }\n";
+  mc::scn::ParseError error;
+  REQUIRE(mc::scn::parse_jsonc(text, error).has_value());
+  const auto map = mc::scn::map_source(text);
+  const auto at = [&](const std::string& path) {
+    int line = 0;
+    int column = 0;
+    mc::scn::line_column(text, map.places.at(path).value, line, column);
+    return std::to_string(line) + ":" + std::to_string(column);
+  };
+  CHECK(at("") == "1:1");
+  CHECK(at("a") == "2:8");
+  CHECK(at("a[0]") == "2:10");
+  CHECK(at("a[1]") == "2:13");
+  CHECK(at("a[1].b") == "2:20");
+  CHECK(at("c") == "2:51");
+  CHECK(map.places.at("a").key == text.find("\"a\": ["));
+  CHECK(map.places.at("a[0]").key == mc::scn::SourceMap::npos);
+  REQUIRE(map.duplicates.size() == 1);
+  CHECK(map.duplicates[0].path == "warn");
+  CHECK(map.duplicates[0].key == "warn");
+  CHECK(map.duplicates[0].offset == text.find("\"warn\""));
+  CHECK(map.duplicates[0].first == text.find("\"w\\u0061rn\""));
+}
