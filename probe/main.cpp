@@ -1,11 +1,23 @@
 // mailcanary command line: run, validate, version.
+#include <pthread.h>
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <ctime>
 #include <iostream>
+#include <mutex>
+#include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "probe/clock.hpp"
 #include "probe/result.hpp"
 #include "probe/runner.hpp"
+#include "probe/state.hpp"
 #include "probe/table.hpp"
 #include "reporters/json_reporter.hpp"
 #include "scenarios/scenario.hpp"
@@ -13,19 +25,30 @@
 namespace {
 
 constexpr int kUnknown = 3;
+// After SIGTERM/SIGINT in --every mode, a round in progress gets this long to finish and report.
+constexpr auto kGrace = std::chrono::seconds(10);
+// File descriptors one scenario may hold at once (a socket, and the resolver's), plus a reserve.
+constexpr rlim_t kFdsPerScenario = 4;
+constexpr rlim_t kFdReserve = 32;
 
 const char* kUsage =
     "usage:\n"
-    "  mailcanary run FILE [FILE...] [options]   run the scenarios once\n"
+    "  mailcanary run FILE [FILE...] [options]   run the scenarios once (cron) or --every D\n"
     "  mailcanary validate FILE [FILE...]        check files, print every problem, send nothing\n"
     "  mailcanary version\n"
     "\n"
     "run options:\n"
-    "  --scenario NAME    run only this scenario (repeatable)\n"
-    "  --vantage NAME     label of the place the probe runs from (default: host name)\n"
-    "  --json PATH|-      write the result document\n"
-    "  --deadline D       hard bound on the whole run, e.g. 90s\n"
-    "  -v                 live protocol transcript on stderr, secrets redacted\n"
+    "  --scenario NAME        run only this scenario (repeatable)\n"
+    "  --vantage NAME         label of the place the probe runs from (default: host name)\n"
+    "  --json PATH|-          write the result document\n"
+    "  --jsonl PATH           append one result document per line (history)\n"
+    "  --deadline D           hard bound on the whole run, e.g. 90s\n"
+    "  --every D              keep running, one round every D (with jitter), until SIGTERM\n"
+    "  --max-concurrency N    scenarios in flight at once (default 32)\n"
+    "  --state-dir DIR        run lock and pending probes (default /var/lib/mailcanary for\n"
+    "                         root, else ~/.local/state/mailcanary)\n"
+    "  --lost-after D         give up on a probe not found for this long (default 1h)\n"
+    "  -v                     live protocol transcript on stderr, secrets redacted\n"
     "\n"
     "exit codes: 0 ok, 1 warning, 2 critical, 3 unknown (bad input; nothing was sent)\n";
 
@@ -38,7 +61,13 @@ struct Args {
   std::vector<std::string> files;
   mc::RunOptions run;
   std::string json_path;
+  std::string jsonl_path;
+  std::optional<std::chrono::milliseconds> every;
 };
+
+bool positive_duration(const std::string& text, std::chrono::milliseconds& out) {
+  return mc::parse_duration(text, out) && out.count() > 0;
+}
 
 // Returns an error text, or empty when the arguments are good.
 std::string parse_run_args(int argc, char** argv, Args& a) {
@@ -50,6 +79,7 @@ std::string parse_run_args(int argc, char** argv, Args& a) {
       return true;
     };
     std::string v;
+    std::chrono::milliseconds d{};
     if (arg == "--scenario") {
       if (!value(v)) return "--scenario needs a scenario name";
       a.run.scenarios.push_back(v);
@@ -57,15 +87,31 @@ std::string parse_run_args(int argc, char** argv, Args& a) {
       if (!value(a.run.vantage)) return "--vantage needs a name";
     } else if (arg == "--json") {
       if (!value(a.json_path)) return "--json needs a path, or - for stdout";
+    } else if (arg == "--jsonl") {
+      if (!value(a.jsonl_path) || a.jsonl_path.empty()) return "--jsonl needs a path";
     } else if (arg == "--deadline") {
-      std::chrono::milliseconds d{};
-      if (!value(v) || !mc::parse_duration(v, d) || d.count() == 0)
+      if (!value(v) || !positive_duration(v, d))
         return "--deadline needs a duration like 90s or 2m";
       a.run.deadline = d;
+    } else if (arg == "--every") {
+      if (!value(v) || !positive_duration(v, d)) return "--every needs a duration like 60s or 5m";
+      a.every = d;
+    } else if (arg == "--lost-after") {
+      if (!value(v) || !positive_duration(v, d))
+        return "--lost-after needs a duration like 30m or 2h";
+      a.run.lost_after = d;
+    } else if (arg == "--max-concurrency") {
+      if (!value(v) || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 6 ||
+          std::stoul(v) == 0)
+        return "--max-concurrency needs a whole number of at least 1";
+      a.run.max_concurrency = std::stoul(v);
+    } else if (arg == "--state-dir") {
+      if (!value(a.run.state_dir) || a.run.state_dir.empty())
+        return "--state-dir needs a directory";
     } else if (arg == "-v" || arg == "--verbose") {
       a.run.verbose = true;
-    } else if (arg == "--jsonl" || arg == "--push" || arg == "--textfile" || arg == "--nagios" ||
-               arg == "--junit" || arg == "--html" || arg == "--state-dir" || arg == "--every") {
+    } else if (arg == "--push" || arg == "--textfile" || arg == "--nagios" || arg == "--junit" ||
+               arg == "--html") {
       return arg + " is not available in this version of mailcanary";
     } else if (!arg.empty() && arg[0] == '-' && arg != "-") {
       return "unknown option " + arg;
@@ -74,6 +120,7 @@ std::string parse_run_args(int argc, char** argv, Args& a) {
     }
   }
   if (a.files.empty()) return "run needs at least one scenario file";
+  if (a.json_path == "-" && a.every) return "--json - cannot be used with --every; give a path";
   return {};
 }
 
@@ -95,15 +142,114 @@ int cmd_validate(int argc, char** argv) {
   return 0;
 }
 
+// Raises the soft open-file limit to the hard one, and lowers the concurrency when even that is
+// not enough, saying so.
+void fit_open_file_limit(std::size_t& max_concurrency, std::size_t scenarios) {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) getrlimit(RLIMIT_NOFILE, &rl);
+  }
+  const std::size_t wanted = std::min(max_concurrency, scenarios);
+  if (rl.rlim_cur >= wanted * kFdsPerScenario + kFdReserve) return;
+  const std::size_t fits =
+      rl.rlim_cur > kFdReserve + kFdsPerScenario ? (rl.rlim_cur - kFdReserve) / kFdsPerScenario : 1;
+  std::cerr << "mailcanary: warning: the open-file limit (" << rl.rlim_cur << ") allows only "
+            << fits << " scenarios at once, not " << wanted << "; running " << fits
+            << " at a time (raise it with ulimit -n or LimitNOFILE=)\n";
+  max_concurrency = fits;
+}
+
+// Writes a finished run everywhere it was asked for. Returns UNKNOWN when a writer failed.
+int report(const mc::RunResult& run, const Args& a) {
+  int code = mc::exit_code(run.status);
+  for (const auto& w : run.warnings) std::cerr << "mailcanary: warning: " << w << "\n";
+  if (a.json_path != "-") mc::print_table(std::cout, run);
+  std::cout << std::flush;
+  if (!a.json_path.empty()) {
+    if (auto err = mc::write_json_result(a.json_path, run)) {
+      std::cerr << "mailcanary: --json: " << *err << "\n";
+      code = std::max(code, kUnknown);
+    }
+  }
+  if (!a.jsonl_path.empty()) {
+    if (auto err = mc::append_json_line(a.jsonl_path, run)) {
+      std::cerr << "mailcanary: --jsonl: " << *err << "\n";
+      code = std::max(code, kUnknown);
+    }
+  }
+  return code;
+}
+
+// --every: one round per interval, plus up to a tenth of it (at most 5 s) of random jitter, so
+// probes from several vantage points do not fall into step. SIGTERM or SIGINT ends the loop: a
+// round in progress may finish and report within the grace period, else it is abandoned.
+int run_every(const std::vector<mc::scn::File>& files, Args& a) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  std::mutex m;
+  std::condition_variable cv;
+  bool stop = false;
+  std::atomic<bool> finished{false};
+  std::atomic<bool> abandon{false};
+  std::thread watcher([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (finished) return;
+    std::cerr << "mailcanary: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
+              << ": finishing the current round, then stopping\n";
+    {
+      std::lock_guard lock(m);
+      stop = true;
+    }
+    cv.notify_all();
+    const timespec grace{std::chrono::duration_cast<std::chrono::seconds>(kGrace).count(), 0};
+    sigtimedwait(&signals, nullptr, &grace);  // a second signal, the grace period, or the end
+    if (!finished) abandon = true;
+  });
+
+  const auto every = *a.every;
+  a.run.deadline = a.run.deadline ? std::min(*a.run.deadline, every) : every;
+  a.run.abandon = &abandon;
+  std::mt19937 rng(std::random_device{}());
+  const auto max_jitter = std::min<std::chrono::milliseconds>(every / 10, std::chrono::seconds(5));
+  int code = 0;
+  for (int round = 0;; ++round) {
+    const auto round_start = mc::Mono::now();
+    const mc::RunResult run = mc::run_scenarios(files, a.run);
+    if (abandon) {
+      std::cerr << "mailcanary: round " << round + 1 << " abandoned after the grace period\n";
+      break;
+    }
+    if (report(run, a) == kUnknown) code = kUnknown;
+    std::uniform_int_distribution<long long> jitter(0, max_jitter.count());
+    const auto next = round_start + every + std::chrono::milliseconds(jitter(rng));
+    std::unique_lock lock(m);
+    if (cv.wait_until(lock, next, [&] { return stop; })) break;
+  }
+  finished = true;
+  pthread_kill(watcher.native_handle(), SIGTERM);  // wakes it; the signal is blocked here
+  watcher.join();
+  return code;
+}
+
 int cmd_run(int argc, char** argv) {
   Args a;
   if (auto err = parse_run_args(argc, argv, a); !err.empty()) return usage_error(err);
-  const auto loaded = mc::scn::load_files(a.files);
+  mc::scn::LoadOptions load;
+  load.every = a.every;
+  const auto loaded = mc::scn::load_files(a.files, load);
   if (report_problems(loaded.problems)) {
     std::cerr << "mailcanary: nothing was sent; fix the problems above (mailcanary validate "
                  "checks a file)\n";
     return kUnknown;
   }
+  std::size_t selected = 0;
   for (const auto& name : a.run.scenarios) {
     bool found = false;
     for (const auto& f : loaded.files)
@@ -111,22 +257,28 @@ int cmd_run(int argc, char** argv) {
     if (!found)
       return usage_error("--scenario " + name + ": no scenario of that name in the files");
   }
+  for (const auto& f : loaded.files)
+    for (const auto& sc : f.scenarios)
+      selected += a.run.scenarios.empty() ||
+                  std::find(a.run.scenarios.begin(), a.run.scenarios.end(), sc.name) !=
+                      a.run.scenarios.end();
   // Turning verification off is allowed, but never silently.
   for (const auto& f : loaded.files)
     for (const auto& [name, server] : f.servers)
       if (!server.tls.verify)
         std::cerr << "mailcanary: warning: " << f.path << ": servers." << name
                   << ": TLS certificate verification is off (tls.verify is false)\n";
-  const mc::RunResult run = mc::run_scenarios(loaded.files, a.run);
-  if (a.json_path != "-") mc::print_table(std::cout, run);
-  int code = mc::exit_code(run.status);
-  if (!a.json_path.empty()) {
-    if (auto err = mc::write_json_result(a.json_path, run)) {
-      std::cerr << "mailcanary: --json: " << *err << "\n";
-      code = std::max(code, kUnknown);
-    }
+
+  fit_open_file_limit(a.run.max_concurrency, selected);
+  if (a.run.state_dir.empty()) a.run.state_dir = mc::default_state_dir();
+  std::string lock_error;
+  const auto lock = mc::RunLock::acquire(a.run.state_dir, lock_error);
+  if (!lock) {
+    std::cerr << "mailcanary: " << lock_error << "\n";
+    return kUnknown;
   }
-  return code;
+  if (a.every) return run_every(loaded.files, a);
+  return report(mc::run_scenarios(loaded.files, a.run), a);
 }
 
 }  // namespace

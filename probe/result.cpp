@@ -113,6 +113,19 @@ json scenario_json(const ScenarioResult& sc) {
   json steps = json::array();
   for (const auto& s : sc.steps) steps.push_back(step_json(s));
   j["steps"] = std::move(steps);
+  auto earlier = [](const std::vector<EarlierProbe>& probes) {
+    json out = json::array();
+    for (const auto& p : probes) {
+      json e = {{"token", p.token}, {"queued_at", iso8601(p.queued_at)}};
+      if (p.delivered_at) e["delivered_at"] = iso8601(*p.delivered_at);
+      if (p.delivery_s) e["delivery_s"] = round_us(*p.delivery_s);
+      out.push_back(std::move(e));
+    }
+    return out;
+  };
+  j["late"] = earlier(sc.late);
+  j["lost"] = earlier(sc.lost);
+  j["pending"] = sc.pending;
   return j;
 }
 
@@ -128,6 +141,7 @@ json to_json(const RunResult& run) {
   json scs = json::array();
   for (const auto& sc : run.scenarios) scs.push_back(scenario_json(sc));
   j["scenarios"] = std::move(scs);
+  j["warnings"] = run.warnings;
   return j;
 }
 

@@ -53,6 +53,15 @@ struct ScenarioFailure {
   proto::Failure failure;
 };
 
+// A probe of an earlier run, found now (late) or given up on (lost). Informational: the run that
+// sent it already reported it as not delivered.
+struct EarlierProbe {
+  std::string token;
+  Wall::time_point queued_at{};
+  std::optional<Wall::time_point> delivered_at;  // late: the topmost Received: header's date
+  std::optional<double> delivery_s;              // late: delivered_at - queued_at
+};
+
 struct ScenarioResult {
   std::string name;
   Status status = Status::ok;
@@ -64,6 +73,9 @@ struct ScenarioResult {
   std::optional<double> delivery_s;
   std::optional<ScenarioFailure> failure;
   std::vector<StepResult> steps;
+  std::vector<EarlierProbe> late;  // found in this run, deleted
+  std::vector<EarlierProbe> lost;  // not found within the lost-after horizon; no longer sought
+  int pending = 0;                 // probes of earlier runs still sought
 };
 
 struct RunResult {
@@ -73,6 +85,8 @@ struct RunResult {
   double duration_s = 0;
   Status status = Status::ok;
   std::vector<ScenarioResult> scenarios;
+  std::vector<std::string>
+      warnings;  // problems that did not stop the run (e.g. a corrupt state file)
 };
 
 // The result document of the contract, schema "mailcanary.result/1".

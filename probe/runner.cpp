@@ -4,13 +4,17 @@
 
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <iostream>
 #include <mutex>
 
 #include "probe/driver.hpp"
+#include "probe/state.hpp"
 #include "probe/token.hpp"
+#include "protocols/mail_date.hpp"
 #include "scenarios/steps.hpp"
 
 namespace mc {
@@ -27,17 +31,24 @@ namespace asio = boost::asio;
 using proto::Failure;
 using proto::Reason;
 
+// At most this many probes of earlier runs are looked for per scenario and run, so that a long
+// outage cannot make one run spend its time cleaning up.
+constexpr std::size_t kMaxSweepsPerRun = 10;
+
 struct ScenarioRun {
   const scn::File& file;
   const scn::Scenario& scenario;
   const RunOptions& options;
   Mono::time_point run_deadline;
   ScenarioResult& result;
+  std::vector<PendingProbe> earlier;  // this scenario's probes from earlier runs
+  std::vector<std::string>& warnings;
 
   Stopwatch clock;
   std::optional<Mono::time_point> queued;
   std::vector<std::uint32_t> found_uids;
   std::uint32_t uidvalidity = 0;
+  bool deleted = false;  // imap.delete finished with what imap.wait found
 
   asio::awaitable<void> run() {
     clock = Stopwatch();
@@ -77,6 +88,81 @@ struct ScenarioRun {
       result.steps.push_back(std::move(sr));
     }
     result.duration_s = Stopwatch::seconds(Mono::now() - clock.origin());
+    keep_if_unfinished();
+    co_await sweep_earlier();
+  }
+
+  const scn::Step* wait_step() const {
+    for (const auto& s : scenario.steps)
+      if (s.kind == "imap.wait") return &s;
+    return nullptr;
+  }
+  bool has_step(const char* kind) const {
+    for (const auto& s : scenario.steps)
+      if (s.kind == kind) return true;
+    return false;
+  }
+
+  // A message the server accepted but this run did not find, or found but could not delete,
+  // is remembered so that a later run finds it (late or lost) and deletes it.
+  void keep_if_unfinished() {
+    if (options.state_dir.empty() || !result.queued_at || !wait_step()) return;
+    const bool seen = !found_uids.empty();
+    if (seen && (deleted || !has_step("imap.delete"))) return;
+    PendingProbe p{result.token, file.path, scenario.name, *result.queued_at, seen};
+    if (auto err = PendingStore(options.state_dir).save(p))
+      warnings.push_back("cannot remember the undelivered probe of scenario " + scenario.name +
+                         ": " + *err);
+  }
+
+  // Looks for this scenario's probes of earlier runs, deletes those it finds and reports them as
+  // late; gives up on those older than the lost-after horizon. Failures here only leave the
+  // probe pending: they never change this run's status.
+  asio::awaitable<void> sweep_earlier() {
+    const scn::Step* wait = wait_step();
+    if (wait == nullptr || earlier.empty()) co_return;
+    const PendingStore store(options.state_dir);
+    const auto& server = file.servers.at(wait->server);
+    std::size_t sweeps = 0;
+    for (const auto& p : earlier) {
+      if (++sweeps > kMaxSweepsPerRun || Mono::now() >= run_deadline) {
+        ++result.pending;
+        continue;
+      }
+      auto config = scn::imap_config(file, *wait, p.token);
+      config.mode = proto::imap::Mode::remove;  // no UIDs: only hits whose header proves it
+      proto::imap::Client client(std::move(config));
+      const auto deadline =
+          std::min(run_deadline, Mono::now() + wait->timeout.value_or(std::chrono::seconds(30)));
+      auto out = co_await run_session(session_options(server, deadline), client);
+      const auto& oc = client.outcome();
+      const bool found = !oc.headers.empty();
+      EarlierProbe e{p.token, p.queued_at, std::nullopt, std::nullopt};
+      if (found) {
+        if (auto t = proto::topmost_received_date(oc.headers)) {
+          e.delivered_at = Wall::from_time_t(static_cast<std::time_t>(*t));
+          // The header's date has whole seconds; the queue time has milliseconds.
+          e.delivery_s =
+              std::max(0.0, std::chrono::duration<double>(*e.delivered_at - p.queued_at).count());
+        }
+        if (!p.seen) result.late.push_back(e);
+      }
+      // Flagged \Deleted without an expunge (no UIDPLUS, others' mail flagged) counts as done,
+      // as it does for imap.delete itself.
+      if (found && !out.failure && (!oc.deleted_uids.empty() || oc.expunge_skipped)) {
+        store.remove(p.token);
+      } else if (found) {
+        PendingProbe still = p;
+        still.seen = true;  // reported as late once; only deleting it is left
+        (void)store.save(still);
+        ++result.pending;
+      } else if (!out.failure && Wall::now() - p.queued_at > options.lost_after) {
+        if (!p.seen) result.lost.push_back(e);
+        store.remove(p.token);
+      } else {
+        ++result.pending;
+      }
+    }
   }
 
   void apply_thresholds(const scn::Step& step, StepResult& sr) {
@@ -184,11 +270,18 @@ struct ScenarioRun {
     record(server, out, client, sr);
     sr.uids = client.outcome().deleted_uids;
     if (client.outcome().expunge_skipped) sr.expunge_skipped = true;
+    deleted = !out.failure;
     co_return out.failure;
   }
 };
 
 }  // namespace
+
+std::chrono::milliseconds start_spacing(std::size_t scenarios) {
+  if (scenarios < 2) return std::chrono::milliseconds(0);
+  return std::min<std::chrono::milliseconds>(std::chrono::milliseconds(50),
+                                             std::chrono::milliseconds(2000) / (scenarios - 1));
+}
 
 RunResult run_scenarios(const std::vector<scn::File>& files, const RunOptions& options) {
   RunResult run;
@@ -212,29 +305,77 @@ RunResult run_scenarios(const std::vector<scn::File>& files, const RunOptions& o
                                                  sc.name) != options.scenarios.end())
         selected.emplace_back(&f, &sc);
 
+  std::vector<PendingProbe> pending;
+  if (!options.state_dir.empty()) pending = PendingStore(options.state_dir).load(run.warnings);
+
   run.scenarios.resize(selected.size());
-  asio::io_context io;
   std::vector<std::unique_ptr<ScenarioRun>> runs;
   for (std::size_t i = 0; i < selected.size(); ++i) {
-    runs.push_back(std::make_unique<ScenarioRun>(ScenarioRun{*selected[i].first,
-                                                             *selected[i].second,
+    const auto& [file, scenario] = selected[i];
+    std::vector<PendingProbe> mine;
+    for (const auto& p : pending)
+      if (p.scenario == scenario->name) mine.push_back(p);  // names are unique in a run
+    runs.push_back(std::make_unique<ScenarioRun>(ScenarioRun{*file,
+                                                             *scenario,
                                                              options,
                                                              run_deadline,
                                                              run.scenarios[i],
+                                                             std::move(mine),
+                                                             run.warnings,
                                                              {},
                                                              {},
                                                              {},
                                                              0}));
-    // A scenario that throws is an internal error of mailcanary, reported as UNKNOWN, never lost.
-    asio::co_spawn(io, runs.back()->run(), [&sc = run.scenarios[i]](std::exception_ptr e) {
-      if (!e) return;
-      sc.status = Status::unknown;
+    run.scenarios[i].name = scenario->name;
+  }
+
+  asio::io_context io;
+  // Workers take the next scenario as one finishes, so at most max_concurrency are in flight;
+  // scenario i does not start before origin + i * spacing.
+  const auto spacing = start_spacing(runs.size());
+  std::size_t next = 0;
+  std::size_t active = 0;
+  auto worker = [&]() -> asio::awaitable<void> {
+    asio::steady_timer pause(io);
+    while (next < runs.size()) {
+      const std::size_t i = next++;
+      const auto start_at =
+          std::min<Mono::time_point>(clock.origin() + spacing * static_cast<int>(i), run_deadline);
+      if (Mono::now() < start_at) {
+        pause.expires_at(start_at);
+        co_await pause.async_wait(asio::use_awaitable);
+      }
+      ScenarioResult& sc = run.scenarios[i];
       try {
-        std::rethrow_exception(e);
+        co_await runs[i]->run();
       } catch (const std::exception& ex) {
+        // A scenario that throws is an internal error of mailcanary, reported as UNKNOWN.
+        sc.status = Status::unknown;
         sc.failure = ScenarioFailure{"", Failure{Reason::internal, "", ex.what(), std::nullopt}};
       }
-    });
+    }
+    --active;
+  };
+  const std::size_t workers = std::clamp<std::size_t>(options.max_concurrency, 1, runs.size());
+  for (std::size_t w = 0; w < workers && !runs.empty(); ++w) {
+    ++active;
+    asio::co_spawn(io, worker(), asio::detached);
+  }
+  if (options.abandon) {
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          asio::steady_timer tick(io);
+          while (active > 0) {
+            if (options.abandon->load()) {
+              io.stop();
+              co_return;
+            }
+            tick.expires_after(std::chrono::milliseconds(100));
+            co_await tick.async_wait(asio::use_awaitable);
+          }
+        },
+        asio::detached);
   }
   io.run();
 

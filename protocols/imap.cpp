@@ -972,6 +972,7 @@ Action Client::after_fetch_headers() {
   for (const auto& [uid, header] : verified_) verified.push_back(uid);
   if (cfg_.mode == Mode::remove) {
     target_ = verified;
+    if (!verified_.empty()) outcome_.headers = verified_.begin()->second;
     return store();
   }
   if (verified.empty()) {

@@ -39,7 +39,7 @@ struct Outcome {
   bool tls = false;
   std::uint32_t uidvalidity = 0;
   std::vector<std::uint32_t> found_uids;    // wait: messages whose header really carries the token
-  std::string headers;                      // wait: header block of the first found message
+  std::string headers;  // wait, remove without UIDs: header block of the first verified message
   std::vector<std::uint32_t> deleted_uids;  // remove: UIDs flagged \Deleted and expunged
   bool expunge_skipped = false;             // remove: others' mail was \Deleted, so no EXPUNGE
   int searches = 0;                         // wait: how many UID SEARCHes were needed

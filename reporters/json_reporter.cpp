@@ -49,4 +49,19 @@ std::optional<std::string> write_json_result(const std::string& path, const RunR
   return write_file_atomically(path, doc);
 }
 
+std::optional<std::string> append_json_line(const std::string& path, const RunResult& run) {
+  const std::string line = to_json(run).dump() + "\n";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return "cannot open " + path + ": " + std::strerror(errno);
+  // One write() of the whole line: O_APPEND keeps concurrent writers' lines apart.
+  const ssize_t n = ::write(fd, line.data(), line.size());
+  const int write_errno = errno;
+  const bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  if (n != static_cast<ssize_t>(line.size()))
+    return "cannot append to " + path + ": " + std::strerror(n < 0 ? write_errno : ENOSPC);
+  if (!synced) return "cannot sync " + path + ": " + std::strerror(errno);
+  return std::nullopt;
+}
+
 }  // namespace mc

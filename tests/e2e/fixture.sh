@@ -9,4 +9,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 export MC_MX_PORT=11025 MC_SUBMISSION_PORT=11587 MC_SMTPS_PORT=11465 MC_IMAP_PORT=11143
 export MC_IMAPS_PORT=11993 MC_POP3_PORT=11110 MC_POP3S_PORT=11995
 export MC_PROBE_PASSWORD='sentinel-Pw "q\uoted" 7f3a9c'
+# Every test run starts from empty mailboxes and an empty queue.
+if [[ $cmd == start ]]; then
+  "$here/mailservers.sh" stop "$dir"
+  rm -rf -- "$dir/mail" "$dir/postfix/queue"
+fi
 exec "$here/mailservers.sh" "$cmd" "$dir"

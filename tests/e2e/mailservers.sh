@@ -17,8 +17,10 @@
 # Postfix hands mail for example.test to Dovecot over LMTP (unix socket), which
 # stores it as Maildir under DIR/mail owned by the system user "vmail".
 #
-# Accounts: probe@example.test and user01..user50@example.test. Passwords are
-# random per start unless MC_PROBE_PASSWORD / MC_USERS_PASSWORD are set; they are
+# Accounts: probe@example.test, user01..user50@example.test, and held@example.test, whose
+# incoming mail Postfix puts on hold until `postsuper -c DIR/postfix/etc -H ALL` releases
+# it. Passwords are random per start unless MC_PROBE_PASSWORD / MC_USERS_PASSWORD are set
+# (held@ has the users' password); they are
 # written to DIR/probe.password and DIR/users.password (0600, no newline).
 # On success DIR/env holds shell-sourceable KEY=VALUE lines describing it all.
 #
@@ -45,6 +47,7 @@ readonly HOST=${MC_LISTEN_ADDR:-127.0.0.1}
 readonly MAIL_HOSTNAME=mail.example.test
 readonly NUM_USERS=50
 readonly PROBE_USER="probe@${DOMAIN}"
+readonly HELD_USER="held@${DOMAIN}"
 readonly CERT_DAYS=30
 # Certificates are re-issued when they expire within this many seconds, so a
 # reused certificate never expires in the middle of a test run.
@@ -407,6 +410,11 @@ ensure_accounts() {
     # uid/gid/home come from mail_uid/mail_gid/mail_home in dovecot.conf.
     printf '%s:{SHA512-CRYPT}%s::::::\n' "$PROBE_USER" "$probe_hash" >> "$tmp"
     printf '%s OK\n' "$PROBE_USER" >> "$vmap"
+    # Mail for held@ waits in Postfix's hold queue until released (postsuper -H): a delivery
+    # that is late on demand, for the late/lost probe tests.
+    printf '%s:{SHA512-CRYPT}%s::::::\n' "$HELD_USER" "$users_hash" >> "$tmp"
+    printf '%s OK\n' "$HELD_USER" >> "$vmap"
+    printf '%s HOLD delivery held for the late-probe tests\n' "$HELD_USER" > "$PF_DIR/hold_recipients"
     for ((i = 1; i <= NUM_USERS; i++)); do
         printf 'user%02d@%s:{SHA512-CRYPT}%s::::::\n' "$i" "$DOMAIN" "$users_hash" >> "$tmp"
         printf 'user%02d@%s OK\n' "$i" "$DOMAIN" >> "$vmap"
@@ -605,7 +613,7 @@ smtpd_peername_lookup = no
 # (no permit_mynetworks below); it only exempts loopback from anvil limits.
 mynetworks = 127.0.0.0/8
 smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination
-smtpd_recipient_restrictions =
+smtpd_recipient_restrictions = check_recipient_access texthash:$PF_DIR/hold_recipients
 
 # Only virtual mailboxes: no local(8) delivery, no aliases.
 mydestination =
@@ -698,7 +706,8 @@ EOF
     # Postfix re-reads a config/table file that was modified within the current
     # second (in case it's still being written), pausing 300 ms each time: with
     # freshly written files every postfix/postconf call would take ~1.5 s.
-    touch -d '-5 seconds' "$PF_DIR/main.cf" "$PF_DIR/master.cf" "$PF_DIR/vmailbox"
+    touch -d '-5 seconds' "$PF_DIR/main.cf" "$PF_DIR/master.cf" "$PF_DIR/vmailbox" \
+        "$PF_DIR/hold_recipients"
 }
 
 start_postfix() {
@@ -783,6 +792,7 @@ write_env() {
             MC_PROBE_USER "$PROBE_USER" \
             MC_PROBE_PASSWORD_FILE "$DIR/probe.password" \
             MC_USERS_PASSWORD_FILE "$DIR/users.password" \
+            MC_HELD_USER "$HELD_USER" \
             MC_USERS_FIRST "user01@$DOMAIN" \
             MC_USERS_LAST "$(printf 'user%02d@%s' "$NUM_USERS" "$DOMAIN")" \
             MC_USERS_COUNT "$NUM_USERS" \

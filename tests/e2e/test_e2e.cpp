@@ -19,6 +19,7 @@
 #include <string>
 
 #include "protocols/base64.hpp"
+#include "tests/e2e/platform.hpp"
 #include "tests/support/run_binary.hpp"
 
 namespace fs = std::filesystem;
@@ -28,36 +29,13 @@ using nlohmann::json;
 
 namespace {
 
-// KEY=VALUE lines written by mailservers.sh (values are plain paths, names and numbers).
-std::map<std::string, std::string> platform() {
-  static const std::map<std::string, std::string> env = [] {
-    const char* dir = std::getenv("MC_E2E_DIR");
-    if (dir == nullptr) throw std::runtime_error("MC_E2E_DIR is not set (run through ctest)");
-    std::map<std::string, std::string> m;
-    std::istringstream in(read_file(std::string(dir) + "/env"));
-    for (std::string line; std::getline(in, line);) {
-      if (line.empty() || line[0] == '#') continue;
-      const auto eq = line.find('=');
-      if (eq != std::string::npos) m[line.substr(0, eq)] = line.substr(eq + 1);
-    }
-    return m;
-  }();
-  return env;
-}
-
-std::string var(const std::string& key) {
-  const auto env = platform();
-  auto it = env.find(key);
-  if (it == env.end()) throw std::runtime_error("platform env lacks " + key);
-  return it->second;
-}
+using mc::e2e::run;
+using mc::e2e::Run;
+using mc::e2e::url;
+using mc::e2e::var;
 
 std::string password() {
-  return read_file(var("MC_PROBE_PASSWORD_FILE"));
-}
-
-std::string url(const std::string& scheme, const std::string& port_key) {
-  return scheme + "://" + var("MC_HOST") + ":" + var(port_key);
+  return mc::e2e::probe_password();
 }
 
 struct Paths {
@@ -95,50 +73,14 @@ json scenario_file(const Paths& p) {
                                                              {{"step", "imap.delete"}}})}}})}};
 }
 
-struct Run {
-  Ran ran;
-  json result;  // the --json document, null when none was written
-};
-
-Run run(const json& file, std::map<std::string, std::string> env = {},
-        std::vector<std::string> extra = {}) {
-  const std::string dir = mc::test::make_temp_dir("mc-e2e");
-  const std::string path = dir + "/scenario.json";
-  mc::test::write_file(path, file.dump(2));
-  if (!env.count("MC_E2E_PASSWORD")) env["MC_E2E_PASSWORD"] = password();
-  std::vector<std::string> args = {"run", path, "--json", dir + "/result.json"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  Run r;
-  r.ran = mc::test::run_program(MAILCANARY_BIN, args, env, 120);
-  if (fs::exists(dir + "/result.json")) r.result = json::parse(read_file(dir + "/result.json"));
-  fs::remove_all(dir);
-  return r;
-}
-
 fs::path maildir() {
-  return fs::path(var("MC_MAIL_DIR")) / "example.test" / "probe" / "Maildir";
+  return mc::e2e::maildir("probe");
 }
-
-// Every message file of the INBOX: its content, keyed with the flags of its Maildir name.
 std::multiset<std::string> mailbox_snapshot() {
-  std::multiset<std::string> out;
-  for (const char* sub : {"cur", "new"}) {
-    const fs::path d = maildir() / sub;
-    if (!fs::exists(d)) continue;
-    for (const auto& e : fs::directory_iterator(d)) {
-      const std::string name = e.path().filename().string();
-      const auto info = name.find(":2,");
-      out.insert((info == std::string::npos ? "" : name.substr(info)) + "|" +
-                 read_file(e.path().string()));
-    }
-  }
-  return out;
+  return mc::e2e::mailbox_snapshot("probe");
 }
-
 int messages_with(const std::string& needle) {
-  int n = 0;
-  for (const auto& m : mailbox_snapshot()) n += m.find(needle) != std::string::npos;
-  return n;
+  return mc::e2e::messages_with("probe", needle);
 }
 
 void ensure_maildir() {

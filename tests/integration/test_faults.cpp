@@ -37,7 +37,8 @@ Outcome run(const json& servers, const json& steps, const json& defaults = json:
        {{"probe", {{"user", "probe@example.test"}, {"password", {{"env", "MC_FAKE_PW"}}}}}}},
       {"scenarios", json::array({{{"name", "fault"}, {"timeout", "20s"}, {"steps", steps}}})}};
   mc::test::write_file(dir + "/s.json", file.dump(2));
-  std::vector<std::string> args = {"run", dir + "/s.json", "--json", dir + "/r.json"};
+  std::vector<std::string> args = {"run",           dir + "/s.json", "--json",
+                                   dir + "/r.json", "--state-dir",   dir + "/state"};
   args.insert(args.end(), extra.begin(), extra.end());
   Outcome o;
   o.ran = mc::test::run_program(MAILCANARY_BIN, args, {{"MC_FAKE_PW", kSentinel}}, 60);

@@ -208,8 +208,10 @@ FakeServer::FakeServer(std::function<void(Conn&, int)> script, int connections) 
   thread_ = std::thread([this, script = std::move(script), connections] {
     for (int i = 0; i < connections; ++i) {
       pollfd p{listen_fd_, POLLIN, 0};
-      if (poll(&p, 1, 20'000) <= 0) break;  // the client never came
-      Conn c(accept(listen_fd_, nullptr, nullptr));
+      if (poll(&p, 1, 20'000) <= 0 || (p.revents & POLLIN) == 0) break;  // none came
+      const int fd = accept(listen_fd_, nullptr, nullptr);
+      if (fd < 0) break;
+      Conn c(fd);
       try {
         script(c, i);
       } catch (const std::exception&) {
@@ -221,6 +223,8 @@ FakeServer::FakeServer(std::function<void(Conn&, int)> script, int connections) 
 }
 
 FakeServer::~FakeServer() {
+  // Wakes an accept that waits for a client that will never come.
+  ::shutdown(listen_fd_, SHUT_RDWR);
   if (thread_.joinable()) thread_.join();
   ::close(listen_fd_);
 }

@@ -9,11 +9,31 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 
 namespace mc::test {
+
+namespace {
+// Child side of a fork: environment changes, then exec; never returns.
+[[noreturn]] void exec_child(const std::string& program, const std::vector<std::string>& args,
+                             const std::map<std::string, std::string>& env) {
+  for (const auto& [k, v] : env) {
+    if (v.empty())
+      unsetenv(k.c_str());
+    else
+      setenv(k.c_str(), v.c_str(), 1);
+  }
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(program.c_str()));
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  execv(program.c_str(), argv.data());
+  _exit(127);
+}
+}  // namespace
 
 Ran run_program(const std::string& program, const std::vector<std::string>& args,
                 const std::map<std::string, std::string>& env, int timeout_s) {
@@ -31,18 +51,7 @@ Ran run_program(const std::string& program, const std::vector<std::string>& args
     close(err_pipe[1]);
     int devnull = open("/dev/null", O_RDONLY);
     dup2(devnull, 0);
-    for (const auto& [k, v] : env) {
-      if (v.empty())
-        unsetenv(k.c_str());
-      else
-        setenv(k.c_str(), v.c_str(), 1);
-    }
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(program.c_str()));
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(program.c_str(), argv.data());
-    _exit(127);
+    exec_child(program, args, env);
   }
   close(out_pipe[1]);
   close(err_pipe[1]);
@@ -83,6 +92,62 @@ Ran run_program(const std::string& program, const std::vector<std::string>& args
     r.exit_code = -2;
   else if (WIFEXITED(status))
     r.exit_code = WEXITSTATUS(status);
+  return r;
+}
+
+Spawned::Spawned(const std::string& program, const std::vector<std::string>& args,
+                 const std::map<std::string, std::string>& env)
+    : dir_(make_temp_dir("mc-spawn")) {
+  const std::string out = dir_ + "/out";
+  const std::string err = dir_ + "/err";
+  pid_ = fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    const int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int in = open("/dev/null", O_RDONLY);
+    dup2(o, 1);
+    dup2(e, 2);
+    dup2(in, 0);
+    exec_child(program, args, env);
+  }
+}
+
+Spawned::~Spawned() {
+  if (!reaped_ && pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+void Spawned::signal(int sig) {
+  if (!reaped_) kill(pid_, sig);
+}
+
+Ran Spawned::wait(int timeout_s) {
+  Ran r;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  int status = 0;
+  while (!reaped_) {
+    const pid_t got = waitpid(pid_, &status, WNOHANG);
+    if (got == pid_) {
+      reaped_ = true;
+      r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      break;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, &status, 0);
+      reaped_ = true;
+      r.exit_code = -2;
+      break;
+    }
+    usleep(20'000);
+  }
+  r.out = read_file(dir_ + "/out");
+  r.err = read_file(dir_ + "/err");
   return r;
 }
 

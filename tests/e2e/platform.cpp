@@ -1,0 +1,107 @@
+#include "tests/e2e/platform.hpp"
+
+#include <cstdlib>
+#include <sstream>
+#include <stdexcept>
+
+namespace mc::e2e {
+namespace fs = std::filesystem;
+using mc::test::read_file;
+using nlohmann::json;
+
+namespace {
+// KEY=VALUE lines written by mailservers.sh (values are plain paths, names and numbers).
+const std::map<std::string, std::string>& platform() {
+  static const std::map<std::string, std::string> env = [] {
+    const char* dir = std::getenv("MC_E2E_DIR");
+    if (dir == nullptr) throw std::runtime_error("MC_E2E_DIR is not set (run through ctest)");
+    std::map<std::string, std::string> m;
+    std::istringstream in(read_file(std::string(dir) + "/env"));
+    for (std::string line; std::getline(in, line);) {
+      if (line.empty() || line[0] == '#') continue;
+      const auto eq = line.find('=');
+      if (eq != std::string::npos) m[line.substr(0, eq)] = line.substr(eq + 1);
+    }
+    return m;
+  }();
+  return env;
+}
+
+void postfix(const std::vector<std::string>& args) {
+  const std::string program = args.at(0);
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  rest.insert(rest.begin(), {"-c", var("MC_POSTFIX_CONFIG_DIR")});
+  const auto r = mc::test::run_program(program, rest, {}, 30);
+  if (r.exit_code != 0) throw std::runtime_error(program + " failed: " + r.err);
+}
+}  // namespace
+
+std::string var(const std::string& key) {
+  auto it = platform().find(key);
+  if (it == platform().end()) throw std::runtime_error("platform env lacks " + key);
+  return it->second;
+}
+
+std::string url(const std::string& scheme, const std::string& port_key) {
+  return scheme + "://" + var("MC_HOST") + ":" + var(port_key);
+}
+
+std::string probe_password() {
+  return read_file(var("MC_PROBE_PASSWORD_FILE"));
+}
+std::string users_password() {
+  return read_file(var("MC_USERS_PASSWORD_FILE"));
+}
+
+fs::path maildir(const std::string& local_part) {
+  return fs::path(var("MC_MAIL_DIR")) / "example.test" / local_part / "Maildir";
+}
+
+std::multiset<std::string> mailbox_snapshot(const std::string& local_part) {
+  std::multiset<std::string> out;
+  for (const char* sub : {"cur", "new"}) {
+    const fs::path d = maildir(local_part) / sub;
+    if (!fs::exists(d)) continue;
+    for (const auto& e : fs::directory_iterator(d)) {
+      const std::string name = e.path().filename().string();
+      const auto info = name.find(":2,");
+      out.insert((info == std::string::npos ? "" : name.substr(info)) + "|" +
+                 read_file(e.path().string()));
+    }
+  }
+  return out;
+}
+
+int messages_with(const std::string& local_part, const std::string& needle) {
+  int n = 0;
+  for (const auto& m : mailbox_snapshot(local_part)) n += m.find(needle) != std::string::npos;
+  return n;
+}
+
+Run run(const json& file, std::map<std::string, std::string> env, std::vector<std::string> extra) {
+  const std::string dir = mc::test::make_temp_dir("mc-e2e");
+  const std::string path = dir + "/scenario.json";
+  mc::test::write_file(path, file.dump(2));
+  if (!env.count("MC_E2E_PASSWORD")) env["MC_E2E_PASSWORD"] = probe_password();
+  std::vector<std::string> args = {"run", path, "--json", dir + "/result.json"};
+  bool own_state = true;
+  for (const auto& a : extra) own_state = own_state && a != "--state-dir";
+  if (own_state) args.insert(args.end(), {"--state-dir", dir + "/state"});
+  args.insert(args.end(), extra.begin(), extra.end());
+  Run r;
+  r.ran = mc::test::run_program(MAILCANARY_BIN, args, env, 180);
+  if (fs::exists(dir + "/result.json")) r.result = json::parse(read_file(dir + "/result.json"));
+  fs::remove_all(dir);
+  return r;
+}
+
+void release_held_mail() {
+  postfix({"/usr/sbin/postsuper", "-H", "ALL"});
+  postfix({"/usr/sbin/postqueue", "-f"});
+}
+
+void delete_held_mail() {
+  postfix({"/usr/sbin/postsuper", "-d", "ALL", "hold"});
+}
+
+}  // namespace mc::e2e

@@ -1,0 +1,42 @@
+// The loopback Postfix + Dovecot of the end-to-end tier, as tests/e2e/fixture.sh started it:
+// its ports, CA and accounts (from DIR/env), its mailboxes on disk, and running mailcanary on it.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tests/support/run_binary.hpp"
+
+namespace mc::e2e {
+
+std::string var(const std::string& key);  // a value of DIR/env, e.g. MC_CA
+std::string url(const std::string& scheme, const std::string& port_key);
+std::string probe_password();
+std::string users_password();
+
+// A user's INBOX on disk, e.g. maildir("probe").
+std::filesystem::path maildir(const std::string& local_part);
+// Every message file of it: its Maildir flags and content.
+std::multiset<std::string> mailbox_snapshot(const std::string& local_part);
+int messages_with(const std::string& local_part, const std::string& needle);
+
+struct Run {
+  mc::test::Ran ran;
+  nlohmann::json result;  // the --json document, null when none was written
+};
+
+// Writes `file` to a fresh directory and runs `mailcanary run` on it with --json, and with
+// --state-dir STATE unless `extra` names one. MC_E2E_PASSWORD is the probe's password unless
+// `env` sets it.
+Run run(const nlohmann::json& file, std::map<std::string, std::string> env = {},
+        std::vector<std::string> extra = {});
+
+// Postfix's queue: releases held mail and flushes, or deletes everything held.
+void release_held_mail();
+void delete_held_mail();
+
+}  // namespace mc::e2e

@@ -1,0 +1,194 @@
+// Integration: how runs behave as cron and services start them — the run lock, --every with
+// SIGTERM, and --deadline against servers that never answer — with scripted fake servers.
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "tests/support/fake_server.hpp"
+#include "tests/support/run_binary.hpp"
+
+namespace fs = std::filesystem;
+using mc::test::Conn;
+using mc::test::FakeServer;
+using nlohmann::json;
+
+namespace {
+
+// A file of `count` scenarios, each one smtp.send to the MX on `port`.
+std::string scenario_file(const std::string& dir, int port, int count = 1,
+                          const char* timeout = "10s") {
+  json scenarios = json::array();
+  for (int i = 0; i < count; ++i)
+    scenarios.push_back({{"name", "mx-" + std::to_string(i)},
+                         {"timeout", timeout},
+                         {"steps", json::array({{{"step", "smtp.send"},
+                                                 {"server", "mx"},
+                                                 {"from", "probe@example.test"},
+                                                 {"to", {"probe@example.test"}}}})}});
+  const json file = {
+      {"version", 1},
+      {"servers",
+       {{"mx", {{"url", "smtp://127.0.0.1:" + std::to_string(port)}, {"starttls", "off"}}}}},
+      {"scenarios", scenarios}};
+  mc::test::write_file(dir + "/s.json", file.dump(2));
+  return dir + "/s.json";
+}
+
+void accept_message(Conn& c) {
+  c.send("220 fake ESMTP\r\n");
+  c.expect("EHLO");
+  c.send("250 fake\r\n");
+  c.expect("MAIL FROM");
+  c.send("250 Ok\r\n");
+  c.expect("RCPT TO");
+  c.send("250 Ok\r\n");
+  c.expect("DATA");
+  c.send("354 go ahead\r\n");
+  while (auto l = c.line())
+    if (*l == ".") break;
+  c.send("250 2.0.0 Ok: queued as FAKE1\r\n");
+  c.expect("QUIT");
+  c.send("221 Bye\r\n");
+}
+
+std::size_t lines_in(const std::string& path) {
+  std::ifstream in(path);
+  std::size_t n = 0;
+  for (std::string l; std::getline(in, l);) n += !l.empty();
+  return n;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+}  // namespace
+
+TEST_CASE("run lock: a second run exits 3 at once; after SIGKILL of the first, runs go on",
+          "[runs]") {
+  const std::string dir = mc::test::make_temp_dir("mc-lock");
+  const std::string state = dir + "/state";
+  FakeServer hang([](Conn& c, int) { c.hang(); });
+  const std::string file = scenario_file(dir, hang.port());
+
+  mc::test::Spawned first(MAILCANARY_BIN, {"run", file, "--state-dir", state});
+  // The first run holds the lock once it wrote its pid into it.
+  for (int i = 0; i < 100 && lines_in(state + "/run.lock") == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  REQUIRE(lines_in(state + "/run.lock") == 1);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto second = mc::test::run_program(
+      MAILCANARY_BIN, {"run", file, "--state-dir", state, "--json", dir + "/second.json"});
+  CHECK(second.exit_code == 3);
+  CHECK(seconds_since(t0) < 5);  // at once, not after the first run's 10 s
+  CHECK(second.err.find("another mailcanary run holds the lock " + state + "/run.lock (pid " +
+                        std::to_string(first.pid()) + ")") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir + "/second.json"));
+
+  first.signal(SIGKILL);
+  first.wait();
+  FakeServer ok([](Conn& c, int) { accept_message(c); });
+  const auto third = mc::test::run_program(
+      MAILCANARY_BIN, {"run", scenario_file(dir, ok.port()), "--state-dir", state});
+  INFO(third.err);
+  CHECK(third.exit_code == 0);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("--every: two rounds, then SIGTERM: two result documents and a clean exit", "[runs]") {
+  const std::string dir = mc::test::make_temp_dir("mc-every");
+  FakeServer mx([](Conn& c, int) { accept_message(c); }, 2);
+  const std::string history = dir + "/history.jsonl";
+  mc::test::Spawned probe(
+      MAILCANARY_BIN, {"run", scenario_file(dir, mx.port(), 1, "1s"), "--every", "1s", "--jsonl",
+                       history, "--state-dir", dir + "/state"});
+  for (int i = 0; i < 200 && lines_in(history) < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  REQUIRE(lines_in(history) == 2);
+  probe.signal(SIGTERM);
+  const auto r = probe.wait(20);
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.find("SIGTERM") != std::string::npos);
+  std::ifstream in(history);
+  int docs = 0;
+  for (std::string line; std::getline(in, line); ++docs) {
+    const json doc = json::parse(line);
+    CHECK(doc["schema"] == "mailcanary.result/1");
+    CHECK(doc["status"] == "ok");
+    CHECK(doc["scenarios"][0]["steps"][0]["queue_id"] == "FAKE1");
+  }
+  CHECK(docs == 2);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("--every refuses scenarios whose timeout is longer than the interval", "[runs]") {
+  const std::string dir = mc::test::make_temp_dir("mc-every");
+  const auto r = mc::test::run_program(
+      MAILCANARY_BIN,
+      {"run", scenario_file(dir, 9, 1, "2m"), "--every", "1m", "--state-dir", dir + "/state"});
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find("--every") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("--deadline against servers that never answer: every scenario reports in time",
+          "[runs]") {
+  const std::string dir = mc::test::make_temp_dir("mc-deadline");
+  FakeServer hang([](Conn& c, int) { c.hang(); }, 3);
+  const std::string file = scenario_file(dir, hang.port(), 3, "60s");
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = mc::test::run_program(
+      MAILCANARY_BIN,
+      {"run", file, "--deadline", "2s", "--json", dir + "/r.json", "--state-dir", dir + "/state"});
+  const double took = seconds_since(t0);
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 2);
+  CHECK(took < 2.0 + 1.0);  // the documented margin: one second past --deadline
+  const json doc = json::parse(mc::test::read_file(dir + "/r.json"));
+  REQUIRE(doc["scenarios"].size() == 3);
+  for (const auto& sc : doc["scenarios"]) {
+    CHECK(sc["failure"]["reason"] == "timeout");
+    CHECK(sc["failure"]["phase"] == "banner");
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("--max-concurrency 1 with a deadline: a scenario that never started still reports",
+          "[runs]") {
+  const std::string dir = mc::test::make_temp_dir("mc-deadline");
+  FakeServer hang([](Conn& c, int) { c.hang(); }, 1);
+  const std::string file = scenario_file(dir, hang.port(), 2, "60s");
+  const auto r = mc::test::run_program(
+      MAILCANARY_BIN, {"run", file, "--deadline", "1s", "--max-concurrency", "1", "--json",
+                       dir + "/r.json", "--state-dir", dir + "/state"});
+  CHECK(r.exit_code == 2);
+  const json doc = json::parse(mc::test::read_file(dir + "/r.json"));
+  REQUIRE(doc["scenarios"].size() == 2);
+  CHECK(doc["scenarios"][0]["failure"]["phase"] == "banner");
+  CHECK(doc["scenarios"][1]["failure"]["reason"] == "timeout");
+  CHECK_FALSE(doc["scenarios"][1]["failure"]["phase"].get<std::string>().empty());
+  fs::remove_all(dir);
+}
+
+TEST_CASE("examples/platform.json validates clean once its secrets are set", "[runs]") {
+  const std::string file = std::string(MAILCANARY_SOURCE_DIR) + "/examples/platform.json";
+  const auto ok = mc::test::run_program(
+      MAILCANARY_BIN, {"validate", file},
+      {{"MAILCANARY_PROBE1_PASSWORD", "x"}, {"MAILCANARY_PROBE2_PASSWORD", "y"}});
+  INFO(ok.err);
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.out.find("ok (3 scenario(s))") != std::string::npos);
+  const auto missing = mc::test::run_program(
+      MAILCANARY_BIN, {"validate", file},
+      {{"MAILCANARY_PROBE1_PASSWORD", ""}, {"MAILCANARY_PROBE2_PASSWORD", ""}});
+  CHECK(missing.exit_code == 3);
+  CHECK(missing.err.find("MAILCANARY_PROBE1_PASSWORD is not set") != std::string::npos);
+}
