@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <curl/curl.h>
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -19,7 +20,12 @@
 #include "probe/runner.hpp"
 #include "probe/state.hpp"
 #include "probe/table.hpp"
+#include "reporters/file_reporters.hpp"
+#include "reporters/html_reporter.hpp"
 #include "reporters/json_reporter.hpp"
+#include "reporters/junit_reporter.hpp"
+#include "reporters/metrics.hpp"
+#include "reporters/pushgateway_reporter.hpp"
 #include "scenarios/scenario.hpp"
 
 namespace {
@@ -48,6 +54,14 @@ const char* kUsage =
     "  --state-dir DIR        run lock and pending probes (default /var/lib/mailcanary for\n"
     "                         root, else ~/.local/state/mailcanary)\n"
     "  --lost-after D         give up on a probe not found for this long (default 1h)\n"
+    "  --push URL             push metrics to a Prometheus Pushgateway\n"
+    "  --push-auth-file PATH  basic auth for it, \"user:password\" in a file (mode 0600)\n"
+    "  --push-token-file PATH bearer token for it, in a file (mode 0600)\n"
+    "  --push-ca-file PATH    CA certificate(s) for an https:// Pushgateway\n"
+    "  --textfile PATH.prom   write metrics for node_exporter's textfile collector\n"
+    "  --nagios               one Nagios/Icinga status line with perfdata on stdout\n"
+    "  --junit PATH           JUnit XML, one test case per scenario\n"
+    "  --html PATH            a self-contained report with a waterfall of every step\n"
     "  -v                     live protocol transcript on stderr, secrets redacted\n"
     "\n"
     "exit codes: 0 ok, 1 warning, 2 critical, 3 unknown (bad input; nothing was sent)\n";
@@ -63,6 +77,10 @@ struct Args {
   std::string json_path;
   std::string jsonl_path;
   std::optional<std::chrono::milliseconds> every;
+  std::optional<mc::PushConfig> push;
+  std::string push_auth_file, push_token_file, push_ca_file;
+  std::string textfile_path, junit_path, html_path;
+  bool nagios = false;
 };
 
 bool positive_duration(const std::string& text, std::chrono::milliseconds& out) {
@@ -110,9 +128,27 @@ std::string parse_run_args(int argc, char** argv, Args& a) {
         return "--state-dir needs a directory";
     } else if (arg == "-v" || arg == "--verbose") {
       a.run.verbose = true;
-    } else if (arg == "--push" || arg == "--textfile" || arg == "--nagios" || arg == "--junit" ||
-               arg == "--html") {
-      return arg + " is not available in this version of mailcanary";
+    } else if (arg == "--push") {
+      if (!value(v) || (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0))
+        return "--push needs the Pushgateway's URL, like http://pushgateway:9091";
+      a.push = mc::PushConfig{};
+      a.push->url = v;
+    } else if (arg == "--push-auth-file") {
+      if (!value(a.push_auth_file)) return "--push-auth-file needs a file holding user:password";
+    } else if (arg == "--push-token-file") {
+      if (!value(a.push_token_file)) return "--push-token-file needs a file holding the token";
+    } else if (arg == "--push-ca-file") {
+      if (!value(a.push_ca_file)) return "--push-ca-file needs a CA certificate file";
+    } else if (arg == "--textfile") {
+      if (!value(a.textfile_path) || a.textfile_path.size() < 6 ||
+          a.textfile_path.compare(a.textfile_path.size() - 5, 5, ".prom") != 0)
+        return "--textfile needs a path ending in .prom (node_exporter reads only *.prom)";
+    } else if (arg == "--nagios") {
+      a.nagios = true;
+    } else if (arg == "--junit") {
+      if (!value(a.junit_path) || a.junit_path.empty()) return "--junit needs a path";
+    } else if (arg == "--html") {
+      if (!value(a.html_path) || a.html_path.empty()) return "--html needs a path";
     } else if (!arg.empty() && arg[0] == '-' && arg != "-") {
       return "unknown option " + arg;
     } else {
@@ -121,6 +157,25 @@ std::string parse_run_args(int argc, char** argv, Args& a) {
   }
   if (a.files.empty()) return "run needs at least one scenario file";
   if (a.json_path == "-" && a.every) return "--json - cannot be used with --every; give a path";
+  if (a.json_path == "-" && a.nagios) return "--json - and --nagios both want stdout; choose one";
+  if (!a.push && !(a.push_auth_file.empty() && a.push_token_file.empty() && a.push_ca_file.empty()))
+    return "--push-auth-file, --push-token-file and --push-ca-file need --push URL";
+  if (a.push) {
+    std::string err;
+    if (!a.push_auth_file.empty()) {
+      auto v = mc::read_push_secret(a.push_auth_file, err);
+      if (!v) return "--push-auth-file: " + err;
+      if (v->find(':') == std::string::npos)
+        return "--push-auth-file: " + a.push_auth_file + " must hold user:password";
+      a.push->basic_auth = *v;
+    }
+    if (!a.push_token_file.empty()) {
+      auto v = mc::read_push_secret(a.push_token_file, err);
+      if (!v) return "--push-token-file: " + err;
+      a.push->bearer_token = *v;
+    }
+    a.push->ca_file = a.push_ca_file;
+  }
   return {};
 }
 
@@ -161,24 +216,45 @@ void fit_open_file_limit(std::size_t& max_concurrency, std::size_t scenarios) {
   max_concurrency = fits;
 }
 
-// Writes a finished run everywhere it was asked for. Returns UNKNOWN when a writer failed.
-int report(const mc::RunResult& run, const Args& a) {
-  int code = mc::exit_code(run.status);
+// Reporters get the last fifth of --deadline (at most 5 s) to themselves, so that even a run
+// whose scenarios all ran into the deadline still reports; without --deadline, 30 s.
+std::chrono::milliseconds reporting_reserve(std::chrono::milliseconds deadline) {
+  return std::min<std::chrono::milliseconds>(deadline / 5, std::chrono::seconds(5));
+}
+
+// Writes a finished run everywhere it was asked for. Reporters run one after another and a
+// failing one never stops the others; failures go to stderr and into the result document
+// (json and jsonl are written last, so they carry the others' failures). The exit code is the
+// probe's: a reporter's failure does not change what the probe found.
+int report(mc::RunResult run, const Args& a, mc::Mono::time_point deadline) {
+  const int code = mc::exit_code(run.status);
+  mc::ReportContext ctx;
+  ctx.deadline = deadline;
+  std::vector<std::string> succeeded;
+  for (const auto& sc : run.scenarios)
+    if (mc::scenario_succeeded(sc)) succeeded.push_back(sc.name);
+  const double now = std::chrono::duration<double>(mc::Wall::now().time_since_epoch()).count();
+  ctx.last_success = mc::LastSuccessStore(a.run.state_dir).update(succeeded, now, run.warnings);
+
+  std::vector<std::unique_ptr<mc::Reporter>> first, last;
+  if (a.push) first.push_back(std::make_unique<mc::PushgatewayReporter>(*a.push));
+  if (!a.textfile_path.empty())
+    first.push_back(std::make_unique<mc::TextfileReporter>(a.textfile_path));
+  if (!a.junit_path.empty()) first.push_back(std::make_unique<mc::JUnitReporter>(a.junit_path));
+  if (!a.html_path.empty()) first.push_back(std::make_unique<mc::HtmlReporter>(a.html_path));
+  if (!a.json_path.empty()) last.push_back(std::make_unique<mc::JsonReporter>(a.json_path));
+  if (!a.jsonl_path.empty()) last.push_back(std::make_unique<mc::JsonLinesReporter>(a.jsonl_path));
+
+  std::vector<std::string> failed = mc::run_reporters(first, run, ctx);
+  for (const auto& f : failed) run.warnings.push_back("reporter " + f);
   for (const auto& w : run.warnings) std::cerr << "mailcanary: warning: " << w << "\n";
-  if (a.json_path != "-") mc::print_table(std::cout, run);
+  if (a.nagios)
+    mc::NagiosReporter(std::cout).write(run, ctx);
+  else if (a.json_path != "-")
+    mc::print_table(std::cout, run);
   std::cout << std::flush;
-  if (!a.json_path.empty()) {
-    if (auto err = mc::write_json_result(a.json_path, run)) {
-      std::cerr << "mailcanary: --json: " << *err << "\n";
-      code = std::max(code, kUnknown);
-    }
-  }
-  if (!a.jsonl_path.empty()) {
-    if (auto err = mc::append_json_line(a.jsonl_path, run)) {
-      std::cerr << "mailcanary: --jsonl: " << *err << "\n";
-      code = std::max(code, kUnknown);
-    }
-  }
+  for (const auto& f : mc::run_reporters(last, run, ctx))
+    std::cerr << "mailcanary: warning: reporter " << f << "\n";
   return code;
 }
 
@@ -218,15 +294,16 @@ int run_every(const std::vector<mc::scn::File>& files, Args& a) {
   a.run.abandon = &abandon;
   std::mt19937 rng(std::random_device{}());
   const auto max_jitter = std::min<std::chrono::milliseconds>(every / 10, std::chrono::seconds(5));
-  int code = 0;
   for (int round = 0;; ++round) {
     const auto round_start = mc::Mono::now();
-    const mc::RunResult run = mc::run_scenarios(files, a.run);
+    mc::RunOptions options = a.run;
+    options.deadline = *a.run.deadline - reporting_reserve(*a.run.deadline);
+    mc::RunResult run = mc::run_scenarios(files, options);
     if (abandon) {
       std::cerr << "mailcanary: round " << round + 1 << " abandoned after the grace period\n";
       break;
     }
-    if (report(run, a) == kUnknown) code = kUnknown;
+    report(std::move(run), a, round_start + *a.run.deadline);
     std::uniform_int_distribution<long long> jitter(0, max_jitter.count());
     const auto next = round_start + every + std::chrono::milliseconds(jitter(rng));
     std::unique_lock lock(m);
@@ -235,7 +312,29 @@ int run_every(const std::vector<mc::scn::File>& files, Args& a) {
   finished = true;
   pthread_kill(watcher.native_handle(), SIGTERM);  // wakes it; the signal is blocked here
   watcher.join();
-  return code;
+  return 0;
+}
+
+// The files' "reporters" lists fill in what the command line did not ask for; for each type,
+// the command line wins, then the first file that names it.
+void apply_file_reporters(const std::vector<mc::scn::File>& files, Args& a) {
+  for (const auto& f : files)
+    for (const auto& r : f.reporters) {
+      if (r.type == "json" && a.json_path.empty()) a.json_path = r.path;
+      if (r.type == "jsonl" && a.jsonl_path.empty()) a.jsonl_path = r.path;
+      if (r.type == "textfile" && a.textfile_path.empty()) a.textfile_path = r.path;
+      if (r.type == "junit" && a.junit_path.empty()) a.junit_path = r.path;
+      if (r.type == "html" && a.html_path.empty()) a.html_path = r.path;
+      if (r.type == "nagios") a.nagios = a.nagios || a.json_path != "-";
+      if (r.type == "pushgateway" && !a.push) {
+        a.push = mc::PushConfig{};
+        a.push->url = r.url;
+        a.push->ca_file = r.ca_file;
+        a.push->basic_auth = r.basic_auth;
+        a.push->bearer_token = r.bearer_token;
+        if (r.timeout) a.push->timeout = *r.timeout;
+      }
+    }
 }
 
 int cmd_run(int argc, char** argv) {
@@ -247,8 +346,14 @@ int cmd_run(int argc, char** argv) {
   if (report_problems(loaded.problems)) {
     std::cerr << "mailcanary: nothing was sent; fix the problems above (mailcanary validate "
                  "checks a file)\n";
+    if (a.nagios)
+      std::cout << mc::nagios_unknown_line(
+                       std::to_string(loaded.problems.size()) +
+                       " problem(s) in the scenario files: " + loaded.problems.front().format())
+                << "\n";
     return kUnknown;
   }
+  apply_file_reporters(loaded.files, a);
   std::size_t selected = 0;
   for (const auto& name : a.run.scenarios) {
     bool found = false;
@@ -275,16 +380,25 @@ int cmd_run(int argc, char** argv) {
   const auto lock = mc::RunLock::acquire(a.run.state_dir, lock_error);
   if (!lock) {
     std::cerr << "mailcanary: " << lock_error << "\n";
+    if (a.nagios) std::cout << mc::nagios_unknown_line(lock_error) << "\n";
     return kUnknown;
   }
   if (a.every) return run_every(loaded.files, a);
-  return report(mc::run_scenarios(loaded.files, a.run), a);
+  const auto start = mc::Mono::now();
+  mc::RunOptions options = a.run;
+  auto report_by = start + std::chrono::seconds(30);
+  if (a.run.deadline) {
+    options.deadline = *a.run.deadline - reporting_reserve(*a.run.deadline);
+    report_by = start + *a.run.deadline;
+  }
+  return report(mc::run_scenarios(loaded.files, options), a, report_by);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) return usage_error("no command given");
+  curl_global_init(CURL_GLOBAL_DEFAULT);  // before any thread starts
   const std::string cmd = argv[1];
   try {
     if (cmd == "run") return cmd_run(argc, argv);

@@ -79,6 +79,8 @@ json step_json(const StepResult& s) {
   }
   if (s.queue_id) j["queue_id"] = *s.queue_id;
   if (s.threshold) j["threshold"] = *s.threshold;
+  if (s.warn_s) j["warn_s"] = *s.warn_s;
+  if (s.crit_s) j["crit_s"] = *s.crit_s;
   if (!s.uids.empty()) j["uids"] = s.uids;
   if (s.searches) j["searches"] = *s.searches;
   if (s.expunge_skipped) j["expunge_skipped"] = *s.expunge_skipped;

@@ -42,6 +42,8 @@ struct StepResult {
   std::optional<TlsFacts> tls;
   std::optional<std::string> queue_id;
   std::optional<std::string> threshold;  // "warn" or "crit" when a threshold was exceeded
+  std::optional<double> warn_s;          // the step's thresholds, as configured
+  std::optional<double> crit_s;
   std::vector<std::uint32_t> uids;       // imap.wait: found; imap.delete: deleted
   std::optional<int> searches;
   std::optional<bool> expunge_skipped;

@@ -166,6 +166,8 @@ struct ScenarioRun {
   }
 
   void apply_thresholds(const scn::Step& step, StepResult& sr) {
+    if (step.warn) sr.warn_s = std::chrono::duration<double>(*step.warn).count();
+    if (step.crit) sr.crit_s = std::chrono::duration<double>(*step.crit).count();
     const auto took = std::chrono::duration<double>(sr.duration_s);
     if (step.crit && took > *step.crit) {
       sr.status = "critical";

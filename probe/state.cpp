@@ -122,4 +122,39 @@ void PendingStore::remove(const std::string& token) const {
   fs::remove(path_of(token), ec);
 }
 
+LastSuccessStore::LastSuccessStore(std::string state_dir)
+    : path_(std::move(state_dir) + "/last_success.json") {}
+
+std::vector<std::pair<std::string, double>> LastSuccessStore::update(
+    const std::vector<std::string>& succeeded, double now,
+    std::vector<std::string>& problems) const {
+  json known = json::object();
+  std::error_code ec;
+  if (fs::exists(path_, ec)) {
+    try {
+      std::ifstream in(path_);
+      std::stringstream text;
+      text << in.rdbuf();
+      known = json::parse(text.str());
+      if (!known.is_object()) throw std::runtime_error("not a JSON object");
+      for (const auto& [k, v] : known.items())
+        if (!v.is_number()) throw std::runtime_error("value of \"" + k + "\" is not a number");
+    } catch (const std::exception& e) {
+      const std::string aside = path_ + ".corrupt";
+      fs::rename(path_, aside, ec);
+      problems.push_back("state file " + path_ + " is unreadable (" + e.what() + "); moved to " +
+                         aside);
+      known = json::object();
+    }
+  }
+  for (const auto& name : succeeded) known[name] = now;
+  if (!succeeded.empty()) {
+    if (auto err = write_file_atomically(path_, known.dump(2) + "\n"))
+      problems.push_back("cannot record the last success times: " + *err);
+  }
+  std::vector<std::pair<std::string, double>> out;
+  for (const auto& [k, v] : known.items()) out.emplace_back(k, v.get<double>());
+  return out;
+}
+
 }  // namespace mc

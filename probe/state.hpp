@@ -53,4 +53,19 @@ class PendingStore {
   std::string dir_;
 };
 
+// When each scenario last succeeded (Unix seconds), for the metric that must survive failed
+// runs: STATE_DIR/last_success.json.
+class LastSuccessStore {
+ public:
+  explicit LastSuccessStore(std::string state_dir);
+  // Records `now` for every scenario in `succeeded`, saves, and returns every known entry. A
+  // corrupt file is set aside (described in `problems`) and started afresh.
+  std::vector<std::pair<std::string, double>> update(const std::vector<std::string>& succeeded,
+                                                     double now,
+                                                     std::vector<std::string>& problems) const;
+
+ private:
+  std::string path_;
+};
+
 }  // namespace mc

@@ -298,7 +298,8 @@ class Loader {
   File load_root(const json& root) {
     File f;
     f.path = path_;
-    known_keys(root, "", {"version", "vantage", "defaults", "servers", "accounts", "scenarios"});
+    known_keys(root, "",
+               {"version", "vantage", "defaults", "servers", "accounts", "scenarios", "reporters"});
     if (auto it = root.find("version"); it == root.end() || *it != 1)
       problem("version", "must be 1 (write \"version\": 1 at the top of the file)");
     if (auto v = get_string(root, "vantage", "")) f.vantage = *v;
@@ -324,7 +325,80 @@ class Loader {
     load_servers(root, default_tls, f);
     load_accounts(root, f);
     load_scenarios(root, default_timeout, default_source, f);
+    load_reporters(root, f);
     return f;
+  }
+
+  void load_reporters(const json& root, File& f) {
+    auto it = root.find("reporters");
+    if (it == root.end()) return;
+    static const Names kTypes = {"json", "jsonl",  "textfile",   "junit",
+                                 "html", "nagios", "pushgateway"};
+    if (!it->is_array()) {
+      problem("reporters",
+              "must be a list like [{\"type\": \"textfile\", \"path\": "
+              "\"/var/lib/node_exporter/mailcanary.prom\"}]");
+      return;
+    }
+    for (std::size_t i = 0; i < it->size(); ++i) {
+      const json& rj = (*it)[i];
+      const std::string where = "reporters[" + std::to_string(i) + "]";
+      if (!rj.is_object()) {
+        problem(where, "must be an object with a \"type\"");
+        continue;
+      }
+      ReporterSpec r;
+      auto type = get_string(rj, "type", where);
+      if (!type) {
+        if (!rj.contains("type"))
+          problem(where,
+                  "needs a \"type\": one of json, jsonl, textfile, junit, html, nagios, "
+                  "pushgateway");
+        continue;
+      }
+      r.type = *type;
+      if (std::find(kTypes.begin(), kTypes.end(), r.type) == kTypes.end()) {
+        problem(where + ".type", "unknown reporter \"" + r.type + "\"" +
+                                     suggestion(r.type, kTypes, "known reporters", ""));
+        continue;
+      }
+      for (const auto& earlier : f.reporters)
+        if (earlier.type == r.type)
+          problem(where + ".type", "a second " + r.type + " reporter; give each type once");
+      if (r.type == "pushgateway") {
+        known_keys(rj, where,
+                   {"type", "url", "ca_file", "basic_auth_file", "token_file", "timeout"});
+        if (auto u = get_string(rj, "url", where)) r.url = *u;
+        if (r.url.rfind("http://", 0) != 0 && r.url.rfind("https://", 0) != 0)
+          problem(where + (rj.contains("url") ? ".url" : ""),
+                  "needs the Pushgateway's \"url\", like \"http://pushgateway:9091\"");
+        if (auto c = get_string(rj, "ca_file", where)) r.ca_file = resolve_path(*c);
+        if (auto a = get_string(rj, "basic_auth_file", where)) {
+          if (auto v = read_secret_file(resolve_path(*a), where + ".basic_auth_file")) {
+            if (v->find(':') == std::string::npos)
+              problem(where + ".basic_auth_file", "the file must hold user:password");
+            else
+              r.basic_auth = *v;
+          }
+        }
+        if (auto t = get_string(rj, "token_file", where)) {
+          if (auto v = read_secret_file(resolve_path(*t), where + ".token_file"))
+            r.bearer_token = *v;
+        }
+        r.timeout = get_duration(rj, "timeout", where);
+      } else if (r.type == "nagios") {
+        known_keys(rj, where, {"type"});
+      } else {
+        known_keys(rj, where, {"type", "path"});
+        if (auto p = get_string(rj, "path", where)) r.path = resolve_path(*p);
+        if (r.path.empty())
+          problem(where, "needs a \"path\" to write to");
+        else if (r.type == "textfile" &&
+                 (r.path.size() < 6 || r.path.compare(r.path.size() - 5, 5, ".prom") != 0))
+          problem(where + ".path", "must end in .prom: node_exporter reads only *.prom files");
+      }
+      f.reporters.push_back(std::move(r));
+    }
   }
 
   void load_servers(const json& root, const Tls& default_tls, File& f) {

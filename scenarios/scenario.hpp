@@ -63,12 +63,25 @@ struct Scenario {
   std::vector<Step> steps;
 };
 
+// A reporter named in the file's "reporters" list; the command line's option of the same type
+// wins over it.
+struct ReporterSpec {
+  std::string type;  // json, jsonl, textfile, junit, html, nagios, pushgateway
+  std::string path;  // the file reporters' output (relative to the scenario file)
+  std::string url;   // pushgateway
+  std::string ca_file;
+  std::string basic_auth;    // pushgateway "user:password", read from a secret file
+  std::string bearer_token;  // pushgateway, read from a secret file
+  std::optional<milliseconds> timeout;
+};
+
 struct File {
   std::string path;
   std::string vantage;
   std::map<std::string, Server> servers;
   std::map<std::string, Account> accounts;
   std::vector<Scenario> scenarios;
+  std::vector<ReporterSpec> reporters;
 };
 
 // One thing wrong with a file: what is wrong, then how to fix it.

@@ -6,9 +6,9 @@ set -euo pipefail
 packages=(
   cmake g++ make pkg-config
   libboost1.81-dev libssl-dev libcurl4-openssl-dev nlohmann-json3-dev catch2 libc-ares-dev
-  openssl ca-certificates util-linux
+  openssl ca-certificates util-linux libxml2-utils chromium
   postfix dovecot-imapd dovecot-lmtpd dovecot-pop3d
-  prometheus-pushgateway prometheus
+  prometheus-pushgateway prometheus jq
 )
 
 missing=()

@@ -153,7 +153,27 @@ const std::vector<Row>& table() {
        {{"s.json", "\xEF\xBB\xBF" + good_with(R"("version": 1,)",
                                               R"("version": 1, "vantage": "Zürich", "x": 1,)")}},
        {"{dir}/s.json: line 2, column 38 (x): unknown key \"x\"; known keys here: version, "
-        "vantage, defaults, servers, accounts, scenarios"}},
+        "vantage, defaults, servers, accounts, scenarios, reporters"}},
+      {"reporters: an unknown type, a textfile not ending in .prom, a pushgateway without url",
+       {{"s.json",
+         good_with(R"("version": 1,)",
+                   R"("version": 1, "reporters": [ { "type": "textfil", "path": "m.prom" },
+  { "type": "textfile", "path": "m.txt" }, { "type": "pushgateway" } ],)")}},
+       {"{dir}/s.json: line 2, column 42 (reporters[0].type): unknown reporter \"textfil\"; did "
+        "you mean \"textfile\"? (known reporters: json, jsonl, textfile, junit, html, nagios, "
+        "pushgateway)",
+        "{dir}/s.json: line 3, column 33 (reporters[1].path): must end in .prom: node_exporter "
+        "reads only *.prom files",
+        "{dir}/s.json: line 3, column 44 (reporters[2]): needs the Pushgateway's \"url\", like "
+        "\"http://pushgateway:9091\""}},
+      {"reporters: a push credentials file that others can read",
+       {{"s.json",
+         good_with(
+             R"("version": 1,)",
+             R"("version": 1, "reporters": [ { "type": "pushgateway", "url": "http://p:9091", "basic_auth_file": "auth" } ],)")},
+        {"auth", "user:secret", 0644, false}},
+       {"{dir}/s.json: line 2, column 100 (reporters[0].basic_auth_file): secret file {dir}/auth "
+        "is open to other users (mode 0644); run: chmod 600 {dir}/auth"}},
       {"scenario file missing",
        {{"missing.json", "", 0644, true, false}},
        {"{dir}/missing.json: cannot read the file: No such file or directory"}},
@@ -361,7 +381,7 @@ const std::vector<Row>& table() {
         "them",
         "{dir}/s.json: line 14, column 3 (vantge): unknown key \"vantge\"; did you mean "
         "\"vantage\"? (known keys here: version, vantage, defaults, servers, accounts, "
-        "scenarios)"}},
+        "scenarios, reporters)"}},
   };
   return rows;
 }

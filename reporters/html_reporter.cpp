@@ -1,0 +1,713 @@
+#include "reporters/html_reporter.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+
+#include "reporters/json_reporter.hpp"
+#include "reporters/markup.hpp"
+
+namespace mc {
+namespace {
+
+using markup::escape;
+
+std::string attr(std::string_view text) {
+  return escape(text, true);
+}
+
+std::string fmt(const char* format, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
+
+// Durations on bars and in tables are milliseconds, with as many decimals as are meaningful.
+std::string ms(double s) {
+  const double v = s * 1000.0;
+  if (std::fabs(v) < 1) return fmt("%.2f ms", v);
+  if (std::fabs(v) < 1000) return fmt("%.1f ms", v);
+  return fmt("%.0f ms", v);
+}
+
+// Durations in tables and headers: milliseconds below a second, then seconds, then minutes.
+std::string human(double s) {
+  if (s < 1) return ms(s);
+  if (s < 60) return fmt("%.2f s", s);
+  const long long whole = std::llround(s);
+  char buf[64];
+  if (whole < 3600)
+    std::snprintf(buf, sizeof buf, "%lld min %02lld s", whole / 60, whole % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%lld h %02lld min", whole / 3600, whole % 3600 / 60);
+  return buf;
+}
+
+// Thresholds are configured as durations like "10s"; they read best that way.
+std::string seconds_text(double s) {
+  if (s < 1) return fmt("%.0f ms", s * 1000.0);
+  if (s == std::floor(s)) return fmt("%.0f s", s);
+  return fmt("%.3g s", s);
+}
+
+std::string pct(double v) {
+  return fmt("%.3f%%", std::clamp(v, 0.0, 100.0));
+}
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string badge(std::string_view cls, std::string_view text) {
+  return "<span class=\"badge " + attr(cls) + "\">" + escape(upper(text)) + "</span>";
+}
+std::string badge(std::string_view status) {
+  return badge(status, status);
+}
+
+std::string reply_text(const proto::ServerReply& r) {
+  std::string out;
+  if (r.code != 0) {
+    out = std::to_string(r.code);
+    if (!r.enhanced.empty()) out += " " + r.enhanced;
+  } else {
+    out = r.status;
+    if (!r.enhanced.empty()) out += (out.empty() ? "[" : " [") + r.enhanced + "]";
+  }
+  if (!r.text.empty()) out += (out.empty() ? "" : " ") + r.text;
+  return out;
+}
+
+// The step a failure happened in: the failed step of that name, else the last of that name.
+const StepResult* failed_step(const ScenarioResult& sc) {
+  if (!sc.failure || sc.failure->step.empty()) return nullptr;
+  const StepResult* found = nullptr;
+  for (const auto& st : sc.steps) {
+    if (st.step != sc.failure->step) continue;
+    if (st.status == "failed") return &st;
+    found = &st;
+  }
+  return found;
+}
+
+// Phases are coloured by what they wait for: the network, TLS, or the server's protocol.
+const char* phase_kind(const std::string& name) {
+  if (name == "resolve" || name == "connect") return "net";
+  if (name == "tls_handshake" || name == "starttls") return "tls";
+  if (name == "message" || name == "data") return "data";
+  return "cmd";
+}
+
+// A step's status as a CSS class: ok, warning, critical, failed, skipped (anything else: other).
+std::string step_class(const std::string& status) {
+  for (const char* known : {"ok", "warning", "critical", "failed", "skipped"})
+    if (status == known) return status;
+  return "other";
+}
+
+// A time axis: a 1-2-5 tick spacing giving at most about eight intervals, and the extent
+// rounded up to a whole number of ticks.
+struct Axis {
+  double tick = 1;
+  double extent = 1;
+  double at(double s) const { return s / extent * 100.0; }
+  std::string label(double s) const {
+    s = std::round(s * 1e6) / 1e6;  // 3 * 0.1 is not 0.3
+    if (extent < 2) {
+      const double v = s * 1000.0;
+      return v == std::floor(v) ? fmt("%.0f ms", v) : fmt("%.1f ms", std::round(v * 10) / 10);
+    }
+    return s == std::floor(s) ? fmt("%.0f s", s) : fmt("%.1f s", s);
+  }
+};
+
+Axis make_axis(double end) {
+  end = std::max(end, 0.001);
+  const double raw = end / 8.0;
+  const double mag = std::pow(10.0, std::floor(std::log10(raw)));
+  double tick = 10 * mag;
+  for (double m : {1.0, 2.0, 5.0, 10.0}) {
+    if (m * mag >= raw) {
+      tick = m * mag;
+      break;
+    }
+  }
+  Axis a;
+  a.tick = tick;
+  a.extent = std::ceil(end / tick - 1e-9) * tick;
+  return a;
+}
+
+// Where a delivery bar starts: the end of smtp.send's "message" phase (250 after the body).
+std::optional<double> queued_offset(const ScenarioResult& sc) {
+  std::optional<double> at;
+  for (const auto& st : sc.steps)
+    for (const auto& ph : st.phases)
+      if (ph.name == "message") at = ph.start_s + ph.duration_s;
+  if (!at && sc.queued_at)
+    at = std::chrono::duration<double>(*sc.queued_at - sc.started_at).count();
+  return at;
+}
+
+std::string day_of(const std::string& iso) {
+  return iso.substr(0, 10);
+}
+
+std::string css() {
+  return R"CSS(
+:root {
+  --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; --grid: #e8ecf0; --bg: #f4f6f8; --card: #fff;
+  --ok: #1a7f37; --ok-bar: #4ac26b; --ok-bg: #dafbe1;
+  --warn: #7d4e00; --warn-bar: #d4a72c; --warn-bg: #fff8c5;
+  --crit: #cf222e; --crit-bar: #e5534b; --crit-bg: #ffebe9;
+  --unknown: #6639ba; --unknown-bg: #fbefff;
+  --label: 240px;
+}
+* { box-sizing: border-box; }
+html { color-scheme: light; }
+body { margin: 0; background: var(--bg); color: var(--fg);
+  font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
+        "Liberation Sans", "DejaVu Sans", sans-serif; }
+main { max-width: 1360px; margin: 0 auto; padding: 20px 24px 40px; }
+code, pre, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono",
+                   "DejaVu Sans Mono", monospace; font-size: 12.5px; }
+h1 { font-size: 22px; margin: 0; }
+h2 { font-size: 18px; margin: 0; }
+h3 { font-size: 15px; margin: 0 0 8px; }
+a { color: #0969da; text-decoration: none; }
+a:hover { text-decoration: underline; }
+.status-ok { --st: var(--ok-bar); }
+.status-warning { --st: var(--warn-bar); }
+.status-critical { --st: var(--crit); }
+.status-unknown { --st: var(--unknown); }
+.card { background: var(--card); border: 1px solid var(--line); border-left: 6px solid var(--st);
+  border-radius: 8px; padding: 16px 20px; margin-top: 18px; }
+.card:first-child { margin-top: 0; }
+.title { display: flex; align-items: center; gap: 12px; flex-wrap: wrap; }
+.badge { display: inline-block; padding: 1px 10px; border-radius: 999px; font-size: 12px;
+  font-weight: 700; letter-spacing: .04em; border: 1px solid transparent; }
+.badge.ok { background: var(--ok-bg); color: var(--ok); border-color: #aceebb; }
+.badge.warning { background: var(--warn-bg); color: var(--warn); border-color: #f0d77a; }
+.badge.critical, .badge.failed { background: var(--crit-bg); color: var(--crit);
+  border-color: #ffcecb; }
+.badge.unknown { background: var(--unknown-bg); color: var(--unknown); border-color: #e6d2fb; }
+.badge.late { background: var(--warn-bg); color: var(--warn); border-color: #f0d77a; }
+.badge.lost { background: var(--crit-bg); color: var(--crit); border-color: #ffcecb; }
+.badge.skipped, .badge.other { background: #f0f2f4; color: var(--muted); border-color: var(--line); }
+dl.facts { display: flex; flex-wrap: wrap; gap: 6px 32px; margin: 12px 0 0; }
+dl.facts dt { font-size: 11px; text-transform: uppercase; letter-spacing: .05em; color: var(--muted); }
+dl.facts dd { margin: 0; font-weight: 600; }
+.notes { margin: 10px 0 0; padding-left: 20px; }
+.notes li { margin: 2px 0; }
+.warn-text { color: var(--warn); }
+.crit-text { color: var(--crit); }
+table { border-collapse: collapse; width: 100%; margin-top: 10px; font-size: 13px; }
+th { text-align: left; font-weight: 600; color: var(--muted); font-size: 11px;
+  text-transform: uppercase; letter-spacing: .04em; border-bottom: 1px solid var(--line);
+  padding: 4px 10px 4px 0; }
+td { border-bottom: 1px solid #eef1f4; padding: 5px 10px 5px 0; vertical-align: top; }
+td.num { font-variant-numeric: tabular-nums; white-space: nowrap; text-align: right; }
+th.num { text-align: right; }
+tr.failed td { background: var(--crit-bg); }
+.scenario-meta { color: var(--muted); margin-left: auto; font-variant-numeric: tabular-nums; }
+.scenario-meta b { color: var(--fg); }
+.waterfall { position: relative; margin: 16px 0 4px; font-size: 12px; }
+.wf-row { display: flex; align-items: stretch; height: 22px; }
+.wf-row.step { height: 26px; border-top: 1px solid var(--line); font-weight: 600; }
+.wf-row.step:first-of-type { border-top: 0; }
+.wf-label { flex: 0 0 var(--label); width: var(--label); padding: 0 10px 0 4px; display: flex;
+  align-items: center; gap: 6px; white-space: nowrap; overflow: hidden; }
+.wf-label .lim { font-weight: 400; color: var(--muted); font-size: 11px; }
+.wf-row.phase .wf-label { padding-left: 22px; color: #3d444d; }
+.wf-row.delivery-row { border-top: 1px solid var(--line); }
+.wf-row.failed { background: var(--crit-bg); }
+.wf-row.failed .wf-label { color: var(--crit); }
+.wf-track { position: relative; flex: 1 1 auto; border-right: 1px solid var(--grid);
+  background-image: repeating-linear-gradient(to right, var(--grid) 0, var(--grid) 1px,
+    transparent 1px, transparent var(--tick)); }
+.wf-axis { height: 22px; }
+.wf-axis .wf-track { background: none; border-bottom: 1px solid var(--line); border-right: 0; }
+.wf-axis .wf-label { color: var(--muted); font-size: 11px; text-transform: uppercase;
+  letter-spacing: .05em; }
+.tick { position: absolute; bottom: 3px; transform: translateX(-50%); color: var(--muted);
+  font-size: 11px; white-space: nowrap; font-variant-numeric: tabular-nums; }
+.tick.first { transform: none; }
+.tick.last { transform: translateX(-100%); }
+.bar { position: absolute; top: 5px; bottom: 5px; min-width: 3px; border-radius: 3px;
+  background: #8c959f; }
+.step .bar { top: 6px; bottom: 6px; }
+.step.ok .bar { background: var(--ok-bar); }
+.step.warning .bar { background: var(--warn-bar); }
+.step.critical .bar { background: var(--crit-bar); }
+.step.failed .bar { background: repeating-linear-gradient(135deg, var(--crit) 0 5px, #f0837c 5px 10px); }
+.step.skipped .bar { background: #fff; border: 1px dashed #8c959f; }
+.bar.net { background: #8ca0b8; }
+.bar.tls { background: #8957e5; }
+.bar.cmd { background: #4184e4; }
+.bar.data { background: #2c4a9a; }
+.bar.delivery { background: repeating-linear-gradient(135deg, #0b7f86 0 6px, #38b2b9 6px 12px); }
+.bar-label { position: absolute; top: 0; bottom: 0; display: flex; align-items: center;
+  padding: 0 6px; white-space: nowrap; font-variant-numeric: tabular-nums; color: var(--fg); }
+.bar-label.left { justify-content: flex-end; }
+.bar-label.inside { padding-left: 4px; }
+.bar-label.inside > span { background: rgba(255,255,255,.9); border-radius: 3px; padding: 0 5px;
+  line-height: 15px; }
+.bar-label .why { color: var(--crit); font-weight: 700; margin-left: 6px; }
+.limit { position: absolute; top: -3px; bottom: -3px; border-left: 2px dashed; z-index: 1; }
+.limit.warn { border-color: var(--warn-bar); }
+.limit.crit { border-color: var(--crit); }
+.limit span { position: absolute; top: -1px; left: 3px; font-size: 10px; font-weight: 700;
+  padding: 0 2px; background: rgba(255,255,255,.85); }
+.limit.warn span { color: var(--warn); }
+.limit.crit span { color: var(--crit); }
+.legend { display: flex; flex-wrap: wrap; gap: 4px 16px; color: var(--muted); font-size: 11.5px;
+  margin: 8px 0 0 var(--label); }
+.legend i { display: inline-block; width: 14px; height: 9px; border-radius: 2px;
+  vertical-align: middle; margin-right: 5px; }
+.legend i.limit-sample { width: 0; height: 12px; border-left: 2px dashed; border-radius: 0; }
+.empty { color: var(--muted); padding: 8px 4px; }
+.failure { border: 1px solid #ffcecb; background: #fff5f4; border-radius: 6px; padding: 12px 16px;
+  margin-top: 14px; }
+.failure h3 { color: var(--crit); }
+.failure dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 14px; margin: 0; }
+.failure dt { color: var(--muted); }
+.failure dd { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; }
+.failure summary { cursor: pointer; margin-top: 10px; color: var(--muted); }
+pre.transcript { background: #fff; border: 1px solid var(--line); border-radius: 4px;
+  padding: 8px 10px; margin: 6px 0 0; max-height: 420px; overflow: auto; white-space: pre-wrap;
+  overflow-wrap: anywhere; }
+pre.transcript .c { color: #0550ae; }
+pre.transcript .s { color: #1f2328; }
+pre.transcript .n { color: var(--muted); font-style: italic; }
+.tls-bad { color: var(--crit); font-weight: 700; }
+.soon { color: var(--warn); font-weight: 700; }
+footer { color: var(--muted); font-size: 12px; margin-top: 24px; text-align: center; }
+)CSS";
+}
+
+class Page {
+ public:
+  Page(const RunResult& run, const ReportContext& ctx) : run_(run), ctx_(ctx) {}
+
+  std::string render() {
+    head();
+    h_ += "<body>\n<main>\n";
+    run_header();
+    for (std::size_t i = 0; i < run_.scenarios.size(); ++i) scenario(i, run_.scenarios[i]);
+    h_ += "<footer>mailcanary " + escape(run_.version) + " &middot; run started " +
+          escape(iso8601(run_.started_at)) + "</footer>\n";
+    h_ += "</main>\n</body>\n</html>\n";
+    return std::move(h_);
+  }
+
+ private:
+  void head() {
+    const std::string status(to_string(run_.status));
+    h_ += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+    // Nothing may load from anywhere, whatever a server's reply contains.
+    h_ +=
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        "style-src 'unsafe-inline'\">\n";
+    h_ += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+    h_ += "<meta name=\"color-scheme\" content=\"light\">\n";
+    h_ += "<title>mailcanary " + escape(run_.vantage) + " " + escape(upper(status)) + " " +
+          escape(iso8601(run_.started_at)) + "</title>\n";
+    h_ += "<style>" + css() + "</style>\n</head>\n";
+  }
+
+  void run_header() {
+    const std::string status(to_string(run_.status));
+    h_ += "<header class=\"card run status-" + attr(status) + "\">\n";
+    h_ += "<div class=\"title\"><h1>mailcanary report</h1>" + badge(status) + "</div>\n";
+    int counts[4] = {0, 0, 0, 0};
+    for (const auto& sc : run_.scenarios) ++counts[static_cast<int>(sc.status)];
+    std::string tally = std::to_string(run_.scenarios.size());
+    const char* names[4] = {"ok", "warning", "critical", "unknown"};
+    std::string parts;
+    for (int i = 0; i < 4; ++i)
+      if (counts[i] > 0)
+        parts += (parts.empty() ? "" : ", ") + std::to_string(counts[i]) + " " + names[i];
+    if (!parts.empty()) tally += " (" + parts + ")";
+    h_ += "<dl class=\"facts\">";
+    fact("vantage", escape(run_.vantage));
+    fact("started", escape(iso8601(run_.started_at)));
+    fact("duration", escape(human(run_.duration_s)));
+    fact("scenarios", escape(tally));
+    fact("version", escape(run_.version));
+    h_ += "</dl>\n";
+    if (!run_.warnings.empty()) {
+      h_ += "<ul class=\"notes warn-text\">";
+      for (const auto& w : run_.warnings) h_ += "<li>" + escape(w) + "</li>";
+      h_ += "</ul>\n";
+    }
+    earlier_probes();
+    overview();
+    h_ += "</header>\n";
+  }
+
+  void fact(std::string_view name, const std::string& html) {
+    h_ += "<div><dt>" + escape(name) + "</dt><dd>" + html + "</dd></div>";
+  }
+
+  // Probes of earlier runs found now (late) or given up on (lost): informational, their own
+  // runs reported them as not delivered.
+  void earlier_probes() {
+    std::string rows;
+    for (const auto& sc : run_.scenarios) {
+      auto add = [&](const EarlierProbe& p, const char* kind) {
+        rows += "<tr><td>" + escape(sc.name) + "</td><td>" + badge(kind) + "</td><td>" +
+                escape(iso8601(p.queued_at)) + "</td><td>" +
+                (p.delivered_at ? escape(iso8601(*p.delivered_at)) : "&ndash;") +
+                "</td><td class=\"num\">" +
+                (p.delivery_s ? escape(human(*p.delivery_s)) : "&ndash;") +
+                "</td><td class=\"mono\">" + escape(p.token) + "</td></tr>";
+      };
+      for (const auto& p : sc.late) add(p, "late");
+      for (const auto& p : sc.lost) add(p, "lost");
+    }
+    if (rows.empty()) return;
+    h_ +=
+        "<h3 style=\"margin-top:14px\">Probes of earlier runs</h3><table class=\"earlier\">"
+        "<tr><th>scenario</th><th>found</th><th>queued at</th><th>delivered at</th>"
+        "<th class=\"num\">delivery</th><th>token</th></tr>" +
+        rows + "</table>\n";
+  }
+
+  void overview() {
+    if (run_.scenarios.empty()) {
+      h_ += "<p class=\"empty\">No scenarios ran.</p>\n";
+      return;
+    }
+    h_ +=
+        "<table class=\"overview\"><tr><th>scenario</th><th>status</th>"
+        "<th class=\"num\">duration</th><th class=\"num\">delivery</th><th>result</th></tr>";
+    for (std::size_t i = 0; i < run_.scenarios.size(); ++i) {
+      const auto& sc = run_.scenarios[i];
+      h_ += "<tr><td><a href=\"#scenario-" + std::to_string(i + 1) + "\">" + escape(sc.name) +
+            "</a></td><td>" + badge(to_string(sc.status)) + "</td><td class=\"num\">" +
+            escape(human(sc.duration_s)) + "</td><td class=\"num\">" +
+            (sc.delivery_s ? escape(human(*sc.delivery_s)) : "&ndash;") + "</td><td>" +
+            escape(outcome(sc)) + "</td></tr>";
+    }
+    h_ += "</table>\n";
+  }
+
+  static std::string outcome(const ScenarioResult& sc) {
+    if (sc.failure) {
+      const auto& f = sc.failure->failure;
+      std::string where = sc.failure->step;
+      if (!f.phase.empty()) where += (where.empty() ? "" : "/") + f.phase;
+      return (where.empty() ? "" : where + ": ") + std::string(proto::to_string(f.reason)) + " - " +
+             f.message;
+    }
+    for (const auto& st : sc.steps)
+      if (st.threshold) return st.step + " over its " + *st.threshold + " threshold";
+    return "delivered and checked";
+  }
+
+  static std::string threshold_note(const StepResult& st) {
+    const bool crit = *st.threshold == "crit";
+    const auto& limit = crit ? st.crit_s : st.warn_s;
+    std::string out =
+        st.step + " took " + human(st.duration_s) + ", over its " + *st.threshold + " threshold";
+    if (limit) out += " of " + seconds_text(*limit);
+    return out;
+  }
+
+  void scenario(std::size_t index, const ScenarioResult& sc) {
+    const std::string status(to_string(sc.status));
+    h_ += "<section class=\"card scenario status-" + attr(status) + "\" id=\"scenario-" +
+          std::to_string(index + 1) + "\">\n";
+    h_ += "<div class=\"title\"><h2>" + escape(sc.name) + "</h2>" + badge(status) +
+          "<span class=\"scenario-meta\">total <b>" + escape(human(sc.duration_s)) + "</b>";
+    if (sc.delivery_s) h_ += " &middot; delivery <b>" + escape(human(*sc.delivery_s)) + "</b>";
+    h_ += " &middot; started " + escape(iso8601(sc.started_at));
+    h_ += "</span></div>\n";
+
+    std::string notes;
+    for (const auto& st : sc.steps)
+      if (st.threshold)
+        notes += std::string("<li class=\"") + (*st.threshold == "crit" ? "crit" : "warn") +
+                 "-text\">" + escape(threshold_note(st)) + "</li>";
+    if (sc.queued_at || sc.seen_at) {
+      notes += "<li>";
+      if (sc.queued_at) notes += "queued " + escape(iso8601(*sc.queued_at));
+      if (sc.queued_at && sc.seen_at) notes += " &rarr; ";
+      if (sc.seen_at) notes += "seen in the mailbox " + escape(iso8601(*sc.seen_at));
+      notes += "</li>";
+    }
+    if (sc.pending > 0)
+      notes += "<li>" + std::to_string(sc.pending) + " probe(s) of earlier runs still sought</li>";
+    if (!sc.late.empty())
+      notes +=
+          "<li>" + std::to_string(sc.late.size()) + " late probe(s) of earlier runs found</li>";
+    if (!sc.lost.empty())
+      notes += "<li class=\"warn-text\">" + std::to_string(sc.lost.size()) +
+               " probe(s) of earlier runs lost</li>";
+    for (const auto& [name, when] : ctx_.last_success)
+      if (name == sc.name)
+        notes += "<li>last success " +
+                 escape(iso8601(Wall::time_point(std::chrono::duration_cast<Wall::duration>(
+                     std::chrono::duration<double>(when))))) +
+                 "</li>";
+    if (!notes.empty()) h_ += "<ul class=\"notes\">" + notes + "</ul>\n";
+
+    waterfall(sc);
+    failure(sc);
+    steps_table(sc);
+    h_ += "</section>\n";
+  }
+
+  // One row of the waterfall. A bar with no extent (a skipped step) is left out; the label
+  // goes right of the bar, else left of it, else (a bar spanning nearly the whole axis) inside
+  // it on a light background.
+  void bar_row(const Axis& axis, const std::string& row_class, const std::string& label_html,
+               const std::string& bar_class, double start, double duration,
+               const std::string& title, const std::string& after_html,
+               const std::string& extra_html, bool draw_bar = true) {
+    const double left = std::clamp(axis.at(start), 0.0, 100.0);
+    const double width = std::clamp(axis.at(duration), 0.0, 100.0 - left);
+    h_ += "<div class=\"wf-row " + row_class + "\"><div class=\"wf-label\">" + label_html +
+          "</div><div class=\"wf-track\">";
+    if (draw_bar)
+      h_ += "<div class=\"" + bar_class + "\" style=\"left:min(" + pct(left) +
+            ", calc(100% - 3px));width:" + pct(width) + "\" title=\"" + attr(title) + "\"></div>";
+    constexpr double kRoom = 18;  // percent of the track a label needs beside its bar
+    const double end = left + width;
+    if (100 - end >= kRoom)
+      h_ += "<span class=\"bar-label\" style=\"left:" + pct(end) + "\">" + after_html + "</span>";
+    else if (left >= kRoom || !draw_bar)
+      h_ += "<span class=\"bar-label left\" style=\"right:" + pct(100 - left) + "\">" + after_html +
+            "</span>";
+    else
+      h_ += "<span class=\"bar-label inside\" style=\"left:" + pct(left) + "\"><span>" +
+            after_html + "</span></span>";
+    h_ += extra_html + "</div></div>\n";
+  }
+
+  void waterfall(const ScenarioResult& sc) {
+    const auto queued = queued_offset(sc);
+    double end = sc.duration_s;
+    for (const auto& st : sc.steps) {
+      end = std::max(end, st.start_s + st.duration_s);
+      for (const auto& ph : st.phases) end = std::max(end, ph.start_s + ph.duration_s);
+    }
+    if (sc.delivery_s && queued) end = std::max(end, *queued + *sc.delivery_s);
+    const Axis axis = make_axis(end);
+
+    h_ += "<div class=\"waterfall\" style=\"--tick:" + pct(axis.at(axis.tick)) + "\">\n";
+    if (sc.steps.empty()) {
+      h_ += "<div class=\"empty\">No step was recorded.</div>\n</div>\n";
+      return;
+    }
+    h_ +=
+        "<div class=\"wf-row wf-axis\"><div class=\"wf-label\">step / phase</div>"
+        "<div class=\"wf-track\">";
+    const int ticks = static_cast<int>(std::lround(axis.extent / axis.tick));
+    for (int i = 0; i <= ticks; ++i) {
+      const double t = axis.tick * i;
+      const char* extra = i == 0 ? " first" : i == ticks ? " last" : "";
+      h_ += std::string("<span class=\"tick") + extra + "\" style=\"left:" + pct(axis.at(t)) +
+            "\">" + escape(axis.label(t)) + "</span>";
+    }
+    h_ += "</div></div>\n";
+
+    const StepResult* failed = failed_step(sc);
+    // The phase a failure happened in: the last one of that name in the failed step.
+    const PhaseResult* failed_ph = nullptr;
+    if (failed)
+      for (const auto& ph : failed->phases)
+        if (ph.name == sc.failure->failure.phase) failed_ph = &ph;
+    for (const auto& st : sc.steps) {
+      const std::string cls = step_class(st.status);
+      const bool is_failed = &st == failed || st.status == "failed";
+      std::string label = escape(st.step);
+      std::string limits;
+      if (st.warn_s) limits += "warn " + seconds_text(*st.warn_s);
+      if (st.crit_s)
+        limits += std::string(limits.empty() ? "" : " · ") + "crit " + seconds_text(*st.crit_s);
+      if (!limits.empty()) label += "<span class=\"lim\">" + escape(limits) + "</span>";
+
+      std::string after = escape(ms(st.duration_s));
+      if (is_failed && sc.failure)
+        after += "<span class=\"why\">" +
+                 escape(std::string(proto::to_string(sc.failure->failure.reason))) + "</span>";
+      else if (st.threshold)
+        after += "<span class=\"why\" style=\"color:var(--" +
+                 std::string(*st.threshold == "crit" ? "crit" : "warn") + ")\">over " +
+                 escape(*st.threshold) + "</span>";
+      else if (st.status == "skipped")
+        after = "skipped";
+      else if (st.status != "ok")
+        after += " (" + escape(st.status) + ")";
+
+      std::string marks;
+      auto mark = [&](const std::optional<double>& limit, const char* kind) {
+        if (!limit || st.start_s + *limit > axis.extent) return;
+        marks += std::string("<span class=\"limit ") + kind +
+                 "\" style=\"left:" + pct(axis.at(st.start_s + *limit)) + "\" title=\"" + kind +
+                 " threshold " + attr(seconds_text(*limit)) + "\"><span>" + kind + "</span></span>";
+      };
+      mark(st.warn_s, "warn");
+      mark(st.crit_s, "crit");
+
+      bar_row(axis, "step " + cls + (is_failed && cls != "failed" ? " failed" : ""), label, "bar",
+              st.start_s, st.duration_s,
+              st.step + ": " + st.status + ", start " + ms(st.start_s) + ", " + ms(st.duration_s),
+              after, marks, !(st.status == "skipped" && st.duration_s <= 0));
+      for (const auto& ph : st.phases) {
+        const bool failed_phase = &ph == failed_ph;
+        std::string ph_after = escape(ms(ph.duration_s));
+        if (failed_phase) ph_after += "<span class=\"why\">failed here</span>";
+        bar_row(axis, std::string("phase") + (failed_phase ? " failed" : ""), escape(ph.name),
+                std::string("bar ") + phase_kind(ph.name), ph.start_s, ph.duration_s,
+                st.step + " / " + ph.name + ": start " + ms(ph.start_s) + ", " + ms(ph.duration_s),
+                ph_after, "");
+      }
+    }
+    if (sc.delivery_s && queued)
+      bar_row(axis, "delivery-row", "delivery <span class=\"lim\">queued &rarr; seen</span>",
+              "bar delivery", *queued, *sc.delivery_s,
+              "delivery: queued at " + ms(*queued) + ", visible after " + ms(*sc.delivery_s),
+              escape(ms(*sc.delivery_s)), "");
+    h_ += "</div>\n";
+    h_ +=
+        "<div class=\"legend\"><span><i style=\"background:var(--ok-bar)\"></i>step ok</span>"
+        "<span><i style=\"background:var(--warn-bar)\"></i>warning</span>"
+        "<span><i style=\"background:var(--crit-bar)\"></i>critical / failed</span>"
+        "<span><i style=\"background:#8ca0b8\"></i>network</span>"
+        "<span><i style=\"background:#8957e5\"></i>TLS</span>"
+        "<span><i style=\"background:#4184e4\"></i>protocol</span>"
+        "<span><i style=\"background:#2c4a9a\"></i>message</span>"
+        "<span><i style=\"background:#0b7f86\"></i>delivery wait</span>"
+        "<span><i class=\"limit-sample\" style=\"border-color:var(--warn-bar)\"></i>warn "
+        "threshold</span>"
+        "<span><i class=\"limit-sample\" style=\"border-color:var(--crit)\"></i>crit "
+        "threshold</span></div>\n";
+  }
+
+  void failure(const ScenarioResult& sc) {
+    if (!sc.failure) return;
+    const auto& f = sc.failure->failure;
+    const StepResult* st = failed_step(sc);
+    std::string where = sc.failure->step;
+    if (!f.phase.empty()) where += (where.empty() ? "" : " / ") + f.phase;
+    const std::string reason(proto::to_string(f.reason));
+    h_ += "<div class=\"failure\">\n<h3>" +
+          (f.reason == proto::Reason::internal ? std::string("Internal error of mailcanary")
+           : where.empty()                     ? std::string("Failed")
+                                               : "Failed in " + escape(where)) +
+          ": <code>" + escape(reason) + "</code></h3>\n<dl>";
+    h_ += "<dt>reason</dt><dd><code>" + escape(reason) + "</code></dd>";
+    h_ += "<dt>message</dt><dd>" + escape(f.message) + "</dd>";
+    if (f.reply)
+      h_ += "<dt>server reply</dt><dd><code>" + escape(reply_text(*f.reply)) + "</code></dd>";
+    if (st && !st->server.empty())
+      h_ += "<dt>server</dt><dd>" + escape(st->server) +
+            (st->address.empty() ? "" : " (" + escape(st->address) + ")") + "</dd>";
+    h_ += "</dl>\n";
+    if (st && !st->transcript.empty()) {
+      h_ += "<details open><summary>transcript of " + escape(st->step) + " (" +
+            std::to_string(st->transcript.size()) +
+            " lines, secrets redacted)</summary><pre class=\"transcript\">";
+      for (const auto& l : st->transcript) {
+        const bool c = l.dir == proto::TranscriptLine::Dir::client;
+        const bool s = l.dir == proto::TranscriptLine::Dir::server;
+        h_ += std::string("<span class=\"") +
+              (c   ? "c"
+               : s ? "s"
+                   : "n") +
+              "\">" +
+              (c   ? "C: "
+               : s ? "S: "
+                   : "-- ") +
+              escape(l.text) + "</span>\n";
+      }
+      h_ += "</pre></details>\n";
+    }
+    h_ += "</div>\n";
+  }
+
+  void steps_table(const ScenarioResult& sc) {
+    if (sc.steps.empty()) return;
+    h_ +=
+        "<table class=\"steps\"><tr><th>step</th><th>status</th><th class=\"num\">start</th>"
+        "<th class=\"num\">duration</th><th>server</th><th>TLS</th><th>certificate</th>"
+        "<th>details</th></tr>\n";
+    for (const auto& st : sc.steps) {
+      h_ += std::string("<tr") + (st.status == "failed" ? " class=\"failed\"" : "") + "><td>" +
+            escape(st.step) + "</td><td>" + badge(step_class(st.status), st.status) +
+            "</td><td class=\"num\">" + escape(human(st.start_s)) + "</td><td class=\"num\">" +
+            escape(human(st.duration_s)) + "</td><td>";
+      if (!st.server.empty()) h_ += "<span class=\"mono\">" + escape(st.server) + "</span>";
+      if (!st.address.empty()) h_ += "<br><span class=\"mono\">" + escape(st.address) + "</span>";
+      h_ += "</td><td>";
+      if (st.tls) {
+        h_ += escape(st.tls->version) + "<br><span class=\"mono\">" + escape(st.tls->cipher) +
+              "</span><br>" +
+              (st.tls->verified ? std::string("verified")
+                                : std::string("<span class=\"tls-bad\">NOT verified</span>"));
+      }
+      h_ += "</td><td>";
+      if (st.tls) {
+        if (st.tls->cert_not_after)
+          h_ += "not after " + escape(day_of(iso8601(*st.tls->cert_not_after)));
+        if (st.tls->chain_expiry_s) {
+          const double days = *st.tls->chain_expiry_s / 86400.0;
+          const char* cls = days < 0 ? "tls-bad" : days < 14 ? "soon" : "";
+          h_ += std::string(st.tls->cert_not_after ? "<br>" : "") + "<span class=\"" + cls +
+                "\">chain expires in " + fmt("%.0f", std::floor(days)) + " days</span>";
+        }
+      }
+      h_ += "</td><td>";
+      std::string d;
+      auto add = [&](const std::string& html) { d += (d.empty() ? "" : "<br>") + html; };
+      if (st.warn_s || st.crit_s) {
+        std::string lim;
+        if (st.warn_s) lim += "warn " + seconds_text(*st.warn_s);
+        if (st.crit_s)
+          lim += std::string(lim.empty() ? "" : ", ") + "crit " + seconds_text(*st.crit_s);
+        add(escape(lim));
+      }
+      if (st.threshold)
+        add(std::string("<span class=\"") + (*st.threshold == "crit" ? "crit" : "warn") +
+            "-text\">" + escape(*st.threshold) + " threshold exceeded</span>");
+      if (st.queue_id) add("queue id <span class=\"mono\">" + escape(*st.queue_id) + "</span>");
+      if (!st.uids.empty()) {
+        std::string u;
+        for (auto uid : st.uids) u += (u.empty() ? "" : " ") + std::to_string(uid);
+        add("UIDs " + escape(u));
+      }
+      if (st.searches) add(escape(std::to_string(*st.searches) + " searches"));
+      if (st.expunge_skipped && *st.expunge_skipped)
+        add("expunge skipped: other messages are flagged \\Deleted");
+      h_ += d + "</td></tr>\n";
+    }
+    h_ += "</table>\n";
+  }
+
+  const RunResult& run_;
+  const ReportContext& ctx_;
+  std::string h_;
+};
+
+}  // namespace
+
+std::string render_html(const RunResult& run, const ReportContext& ctx) {
+  return Page(run, ctx).render();
+}
+
+std::optional<std::string> HtmlReporter::write(const RunResult& run, const ReportContext& ctx) {
+  const std::string doc = render_html(run, ctx);
+  if (path_ == "-") {
+    std::cout << doc << std::flush;
+    return std::nullopt;
+  }
+  return write_file_atomically(path_, doc);
+}
+
+}  // namespace mc
