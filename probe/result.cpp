@@ -133,6 +133,30 @@ json scenario_json(const ScenarioResult& sc) {
 
 }  // namespace
 
+std::string reply_text(const proto::ServerReply& r) {
+  std::string out;
+  if (r.code != 0) {
+    out = std::to_string(r.code);
+    if (!r.enhanced.empty()) out += " " + r.enhanced;
+  } else {
+    out = r.status;
+    if (!r.enhanced.empty()) out += (out.empty() ? "[" : " [") + r.enhanced + "]";
+  }
+  if (!r.text.empty()) out += (out.empty() ? "" : " ") + r.text;
+  return out;
+}
+
+const StepResult* failed_step(const ScenarioResult& sc) {
+  if (!sc.failure || sc.failure->step.empty()) return nullptr;
+  const StepResult* found = nullptr;
+  for (const auto& st : sc.steps) {
+    if (st.step != sc.failure->step) continue;
+    if (st.status == "failed") return &st;
+    found = &st;
+  }
+  return found;
+}
+
 json to_json(const RunResult& run) {
   json j = {{"schema", "mailcanary.result/1"},
             {"version", run.version},

@@ -44,7 +44,7 @@ struct StepResult {
   std::optional<std::string> threshold;  // "warn" or "crit" when a threshold was exceeded
   std::optional<double> warn_s;          // the step's thresholds, as configured
   std::optional<double> crit_s;
-  std::vector<std::uint32_t> uids;       // imap.wait: found; imap.delete: deleted
+  std::vector<std::uint32_t> uids;  // imap.wait: found; imap.delete: deleted
   std::optional<int> searches;
   std::optional<bool> expunge_skipped;
   std::vector<proto::TranscriptLine> transcript;  // kept for failed steps only
@@ -90,6 +90,12 @@ struct RunResult {
   std::vector<std::string>
       warnings;  // problems that did not stop the run (e.g. a corrupt state file)
 };
+
+// A server reply as one line for people: "535 5.7.8 text" (SMTP) or "NO [CODE] text" (IMAP).
+std::string reply_text(const proto::ServerReply& r);
+
+// The step a scenario's failure happened in: the failed step of that name, else the last one.
+const StepResult* failed_step(const ScenarioResult& sc);
 
 // The result document of the contract, schema "mailcanary.result/1".
 nlohmann::json to_json(const RunResult& run);

@@ -80,10 +80,7 @@ std::string problem_of(const ScenarioResult& sc) {
     std::string s = sc.name + ": " + sc.failure->step + (f.phase.empty() ? "" : "/" + f.phase) +
                     " " + std::string(proto::to_string(f.reason));
     if (f.reply) {
-      s += " (";
-      if (f.reply->code) s += std::to_string(f.reply->code) + " ";
-      if (!f.reply->enhanced.empty()) s += f.reply->enhanced + " ";
-      s += f.reply->text + ")";
+      s += " (" + reply_text(*f.reply) + ")";
     } else if (!f.message.empty()) {
       s += " (" + f.message + ")";
     }

@@ -69,31 +69,6 @@ std::string badge(std::string_view status) {
   return badge(status, status);
 }
 
-std::string reply_text(const proto::ServerReply& r) {
-  std::string out;
-  if (r.code != 0) {
-    out = std::to_string(r.code);
-    if (!r.enhanced.empty()) out += " " + r.enhanced;
-  } else {
-    out = r.status;
-    if (!r.enhanced.empty()) out += (out.empty() ? "[" : " [") + r.enhanced + "]";
-  }
-  if (!r.text.empty()) out += (out.empty() ? "" : " ") + r.text;
-  return out;
-}
-
-// The step a failure happened in: the failed step of that name, else the last of that name.
-const StepResult* failed_step(const ScenarioResult& sc) {
-  if (!sc.failure || sc.failure->step.empty()) return nullptr;
-  const StepResult* found = nullptr;
-  for (const auto& st : sc.steps) {
-    if (st.step != sc.failure->step) continue;
-    if (st.status == "failed") return &st;
-    found = &st;
-  }
-  return found;
-}
-
 // Phases are coloured by what they wait for: the network, TLS, or the server's protocol.
 const char* phase_kind(const std::string& name) {
   if (name == "resolve" || name == "connect") return "net";

@@ -27,31 +27,6 @@ std::string timestamp(Wall::time_point t) {
   return iso8601(t).substr(0, 19);
 }
 
-std::string reply_text(const proto::ServerReply& r) {
-  std::string out;
-  if (r.code != 0) {
-    out = std::to_string(r.code);
-    if (!r.enhanced.empty()) out += " " + r.enhanced;
-  } else {
-    out = r.status;
-    if (!r.enhanced.empty()) out += (out.empty() ? "[" : " [") + r.enhanced + "]";
-  }
-  if (!r.text.empty()) out += (out.empty() ? "" : " ") + r.text;
-  return out;
-}
-
-// The step a failure happened in: the failed step of that name, else the last of that name.
-const StepResult* failed_step(const ScenarioResult& sc) {
-  if (!sc.failure || sc.failure->step.empty()) return nullptr;
-  const StepResult* found = nullptr;
-  for (const auto& st : sc.steps) {
-    if (st.step != sc.failure->step) continue;
-    if (st.status == "failed") return &st;
-    found = &st;
-  }
-  return found;
-}
-
 std::string threshold_note(const StepResult& st) {
   if (!st.threshold) return {};
   const bool crit = *st.threshold == "crit";

@@ -70,24 +70,6 @@ void check_failure(const Outcome& o, const char* step, const char* phase, const 
   CHECK(o.failure()["reason"] == reason);
 }
 
-// The server side of a plain SMTP transaction up to and including the message.
-void smtp_accept_all(Conn& c) {
-  c.send("220 fake.test ESMTP\r\n");
-  c.expect("EHLO");
-  c.send("250-fake.test\r\n250 8BITMIME\r\n");
-  c.expect("MAIL FROM");
-  c.send("250 2.1.0 Ok\r\n");
-  c.expect("RCPT TO");
-  c.send("250 2.1.5 Ok\r\n");
-  c.expect("DATA");
-  c.send("354 End data with <CR><LF>.<CR><LF>\r\n");
-  while (auto l = c.line())
-    if (*l == ".") break;
-  c.send("250 2.0.0 Ok: queued as FAKE123\r\n");
-  c.expect("QUIT");
-  c.send("221 2.0.0 Bye\r\n");
-}
-
 // A small IMAP server: answers each command of mailcanary's dialogue. `hit` is the UID found by
 // the token search (0: never found); UID 3 is the user's own message, flagged \Deleted.
 struct FakeImap {
@@ -238,22 +220,8 @@ TEST_CASE("452 to RCPT TO: rejected in phase rcpt_to with the enhanced code", "[
 
 TEST_CASE("554 after the message: rejected in phase message; the bytes sent were CRLF only",
           "[faults]") {
-  FakeServer s([](Conn& c, int) {
-    c.send("220 fake ESMTP\r\n");
-    c.expect("EHLO");
-    c.send("250 fake\r\n");
-    c.expect("MAIL FROM");
-    c.send("250 Ok\r\n");
-    c.expect("RCPT TO");
-    c.send("250 Ok\r\n");
-    c.expect("DATA");
-    c.send("354 go ahead\r\n");
-    while (auto l = c.line())
-      if (*l == ".") break;
-    c.send("554 5.7.1 Message refused: spam\r\n");
-    c.expect("QUIT");
-    c.send("221 Bye\r\n");
-  });
+  FakeServer s(
+      [](Conn& c, int) { mc::test::smtp_transaction(c, "554 5.7.1 Message refused: spam\r\n"); });
   const Outcome o = run({{"out", smtp_server(s.port())}}, mx_send());
   check_failure(o, "smtp.send", "message", "rejected");
   const std::string sent = s.received().at(0);
@@ -294,7 +262,7 @@ TEST_CASE("verify false accepts the expired certificate and says so in the resul
   mc::test::TestPki pki(mc::test::make_temp_dir("mc-pki"));
   FakeServer s([&](Conn& c, int) {
     c.start_tls(pki.expired());
-    smtp_accept_all(c);
+    mc::test::smtp_transaction(c);
   });
   const Outcome o = run({{"out", {{"url", "smtps://127.0.0.1:" + std::to_string(s.port())}}}},
                         mx_send(), {{"tls", {{"verify", false}}}});
@@ -302,12 +270,12 @@ TEST_CASE("verify false accepts the expired certificate and says so in the resul
   CHECK(o.ran.exit_code == 0);
   const json& st = o.result["scenarios"][0]["steps"][0];
   CHECK(st["tls"]["verified"] == false);
-  CHECK(st["queue_id"] == "FAKE123");
+  CHECK(st["queue_id"] == "FAKE1");
   CHECK(o.ran.err.find("servers.out: TLS certificate verification is off") != std::string::npos);
 }
 
 TEST_CASE("mail that never arrives: not_delivered after the step's timeout", "[faults]") {
-  FakeServer smtp([](Conn& c, int) { smtp_accept_all(c); });
+  FakeServer smtp([](Conn& c, int) { mc::test::smtp_transaction(c); });
   FakeImap imap;
   imap.hit = 0;
   FakeServer store([&](Conn& c, int) { imap.serve(c); });
@@ -318,7 +286,7 @@ TEST_CASE("mail that never arrives: not_delivered after the step's timeout", "[f
 }
 
 TEST_CASE("without UIDPLUS, a user's \\Deleted message means no EXPUNGE is ever sent", "[faults]") {
-  FakeServer smtp([](Conn& c, int) { smtp_accept_all(c); });
+  FakeServer smtp([](Conn& c, int) { mc::test::smtp_transaction(c); });
   FakeImap imap;
   imap.uidplus = false;
   FakeServer store([&](Conn& c, int) { imap.serve(c); }, 2);
@@ -333,7 +301,7 @@ TEST_CASE("without UIDPLUS, a user's \\Deleted message means no EXPUNGE is ever 
 }
 
 TEST_CASE("with UIDPLUS, only the probe's own UID is stored and expunged", "[faults]") {
-  FakeServer smtp([](Conn& c, int) { smtp_accept_all(c); });
+  FakeServer smtp([](Conn& c, int) { mc::test::smtp_transaction(c); });
   FakeImap imap;
   FakeServer store([&](Conn& c, int) { imap.serve(c); }, 2);
   const Outcome o =
@@ -347,7 +315,7 @@ TEST_CASE("with UIDPLUS, only the probe's own UID is stored and expunged", "[fau
 }
 
 TEST_CASE("an IMAP server that hangs on SELECT: timeout names phase select", "[faults]") {
-  FakeServer smtp([](Conn& c, int) { smtp_accept_all(c); });
+  FakeServer smtp([](Conn& c, int) { mc::test::smtp_transaction(c); });
   FakeServer store([](Conn& c, int) {
     c.send("* OK [CAPABILITY IMAP4rev1] fake\r\n");
     while (auto l = c.line()) {  // every command succeeds until SELECT, which never answers
@@ -362,7 +330,7 @@ TEST_CASE("an IMAP server that hangs on SELECT: timeout names phase select", "[f
 }
 
 TEST_CASE("the password reaches the fake server but no output of mailcanary", "[faults]") {
-  FakeServer smtp([](Conn& c, int) { smtp_accept_all(c); });
+  FakeServer smtp([](Conn& c, int) { mc::test::smtp_transaction(c); });
   FakeImap imap;
   FakeServer store([&](Conn& c, int) { imap.serve(c); }, 2);
   const Outcome o = run({{"out", smtp_server(smtp.port())}, {"store", imap_server(store.port())}},

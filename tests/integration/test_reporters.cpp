@@ -62,23 +62,6 @@ std::optional<std::string> value_of(const std::vector<std::string>& lines,
   return std::nullopt;
 }
 
-void serve(Conn& c, const char* final_reply) {
-  c.send("220 fake ESMTP\r\n");
-  c.expect("EHLO");
-  c.send("250 fake\r\n");
-  c.expect("MAIL FROM");
-  c.send("250 Ok\r\n");
-  c.expect("RCPT TO");
-  c.send("250 Ok\r\n");
-  c.expect("DATA");
-  c.send("354 go ahead\r\n");
-  while (auto l = c.line())
-    if (*l == ".") break;
-  c.send(final_reply);
-  c.expect("QUIT");
-  c.send("221 Bye\r\n");
-}
-
 struct Setup {
   std::string dir = mc::test::make_temp_dir("mc-report");
   std::string state = dir + "/state";
@@ -101,7 +84,7 @@ struct Setup {
 
   mc::test::Ran run(const char* final_reply, const std::string& vantage,
                     std::vector<std::string> extra = {}) {
-    FakeServer mx([&](Conn& c, int) { serve(c, final_reply); });
+    FakeServer mx([&](Conn& c, int) { mc::test::smtp_transaction(c, final_reply); });
     std::vector<std::string> args = {"run",         file(mx.port()), "--vantage", vantage,
                                      "--state-dir", state,           "--push",    gateway()};
     args.insert(args.end(), extra.begin(), extra.end());
@@ -164,7 +147,7 @@ TEST_CASE("pushgateway: a failed run keeps the last success time; a success clea
 TEST_CASE("pushgateway down: the run ends in its deadline, other reporters write, it is reported",
           "[reporters]") {
   Setup s;
-  FakeServer mx([&](Conn& c, int) { serve(c, kAccepted); });
+  FakeServer mx([&](Conn& c, int) { mc::test::smtp_transaction(c, kAccepted); });
   // A port nothing listens on stands for a gateway that is down.
   const auto t0 = std::chrono::steady_clock::now();
   const auto r = mc::test::run_program(
@@ -185,7 +168,7 @@ TEST_CASE("pushgateway down: the run ends in its deadline, other reporters write
 TEST_CASE("textfile: promtool check metrics accepts it; written atomically as *.prom",
           "[reporters]") {
   Setup s;
-  FakeServer mx([&](Conn& c, int) { serve(c, kRefused); });
+  FakeServer mx([&](Conn& c, int) { mc::test::smtp_transaction(c, kRefused); });
   const std::string prom = s.dir + "/mailcanary.prom";
   const auto r = mc::test::run_program(
       MAILCANARY_BIN, {"run", s.file(mx.port()), "--state-dir", s.state, "--textfile", prom});
@@ -207,7 +190,7 @@ TEST_CASE("textfile: promtool check metrics accepts it; written atomically as *.
 
 TEST_CASE("--nagios: one line on stdout and the plugin exit code", "[reporters]") {
   Setup s;
-  FakeServer mx([&](Conn& c, int) { serve(c, kRefused); });
+  FakeServer mx([&](Conn& c, int) { mc::test::smtp_transaction(c, kRefused); });
   const auto r = mc::test::run_program(
       MAILCANARY_BIN, {"run", s.file(mx.port()), "--state-dir", s.state, "--nagios"});
   CHECK(r.exit_code == 2);

@@ -40,23 +40,6 @@ std::string scenario_file(const std::string& dir, int port, int count = 1,
   return dir + "/s.json";
 }
 
-void accept_message(Conn& c) {
-  c.send("220 fake ESMTP\r\n");
-  c.expect("EHLO");
-  c.send("250 fake\r\n");
-  c.expect("MAIL FROM");
-  c.send("250 Ok\r\n");
-  c.expect("RCPT TO");
-  c.send("250 Ok\r\n");
-  c.expect("DATA");
-  c.send("354 go ahead\r\n");
-  while (auto l = c.line())
-    if (*l == ".") break;
-  c.send("250 2.0.0 Ok: queued as FAKE1\r\n");
-  c.expect("QUIT");
-  c.send("221 Bye\r\n");
-}
-
 std::size_t lines_in(const std::string& path) {
   std::ifstream in(path);
   std::size_t n = 0;
@@ -94,7 +77,7 @@ TEST_CASE("run lock: a second run exits 3 at once; after SIGKILL of the first, r
 
   first.signal(SIGKILL);
   first.wait();
-  FakeServer ok([](Conn& c, int) { accept_message(c); });
+  FakeServer ok([](Conn& c, int) { mc::test::smtp_transaction(c); });
   const auto third = mc::test::run_program(
       MAILCANARY_BIN, {"run", scenario_file(dir, ok.port()), "--state-dir", state});
   INFO(third.err);
@@ -104,7 +87,7 @@ TEST_CASE("run lock: a second run exits 3 at once; after SIGKILL of the first, r
 
 TEST_CASE("--every: two rounds, then SIGTERM: two result documents and a clean exit", "[runs]") {
   const std::string dir = mc::test::make_temp_dir("mc-every");
-  FakeServer mx([](Conn& c, int) { accept_message(c); }, 2);
+  FakeServer mx([](Conn& c, int) { mc::test::smtp_transaction(c); }, 2);
   const std::string history = dir + "/history.jsonl";
   mc::test::Spawned probe(
       MAILCANARY_BIN, {"run", scenario_file(dir, mx.port(), 1, "1s"), "--every", "1s", "--jsonl",

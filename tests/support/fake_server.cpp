@@ -192,6 +192,23 @@ void Conn::hang(int seconds) {
   }
 }
 
+void smtp_transaction(Conn& c, const std::string& final_reply) {
+  c.send("220 fake.test ESMTP\r\n");
+  c.expect("EHLO");
+  c.send("250-fake.test\r\n250 8BITMIME\r\n");
+  c.expect("MAIL FROM");
+  c.send("250 2.1.0 Ok\r\n");
+  c.expect("RCPT TO");
+  c.send("250 2.1.5 Ok\r\n");
+  c.expect("DATA");
+  c.send("354 End data with <CR><LF>.<CR><LF>\r\n");
+  while (auto l = c.line())
+    if (*l == ".") break;
+  c.send(final_reply);
+  c.expect("QUIT");
+  c.send("221 2.0.0 Bye\r\n");
+}
+
 FakeServer::FakeServer(std::function<void(Conn&, int)> script, int connections) {
   listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
   must(listen_fd_ >= 0, "socket");

@@ -58,6 +58,11 @@ class Conn {
   std::string received_;
 };
 
+// The server side of one plain SMTP transaction (no TLS, no AUTH), answering the message with
+// `final_reply`, then QUIT.
+void smtp_transaction(Conn& c,
+                      const std::string& final_reply = "250 2.0.0 Ok: queued as FAKE1\r\n");
+
 class FakeServer {
  public:
   // Accepts `connections` connections, one after another, and runs `script` on each.
