@@ -287,6 +287,9 @@ Client::Client(Config cfg) : cfg_(std::move(cfg)) {
   if (cfg_.auth && !cfg_.auth->secret.empty()) {
     secret_forms_ = {cfg_.auth->secret, base64_encode(cfg_.auth->secret),
                      plain_initial_response(*cfg_.auth)};
+    // Longest first, so that a shorter form never breaks up a longer one before it is replaced.
+    std::sort(secret_forms_.begin(), secret_forms_.end(),
+              [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
   }
 }
 
@@ -606,11 +609,12 @@ std::string Client::command_name() const {
 }
 
 // A hostile or buggy server may echo what it was sent; the secret must not reach the
-// transcript or a Failure through the server's words either. The code is left intact.
+// transcript or a Failure through the server's words either, wherever in the line it stands.
+// (A line that starts with it is then no reply at all, which the parser reports.)
 std::string Client::scrub(std::string line) const {
   for (const std::string& form : secret_forms_) {
-    for (std::size_t at = line.find(form, std::min<std::size_t>(3, line.size()));
-         at != std::string::npos; at = line.find(form, at + kRedacted.size())) {
+    for (std::size_t at = line.find(form); at != std::string::npos;
+         at = line.find(form, at + kRedacted.size())) {
       line.replace(at, form.size(), kRedacted);
     }
   }

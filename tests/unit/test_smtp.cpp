@@ -692,6 +692,18 @@ TEST_CASE("a server echoing the secret does not get it into the records", "[smtp
   }
 }
 
+TEST_CASE("a server line that starts with the secret is a protocol failure, redacted", "[smtp]") {
+  for (std::string_view echo : {kSecret, kSecretB64, kPlainResponse}) {
+    Script script = submission_script();
+    script[5].server = std::string(echo) + "\r\n";
+    Dialogue d(submission());
+    d.play(script, 6);
+    const Failure& f = d.require_failure(Reason::protocol, "auth");
+    CHECK(f.message.find("<redacted>") != std::string::npos);
+    CHECK(d.transcript_has(Dir::server, "<redacted>"));
+  }
+}
+
 // ---------------------------------------------------------------- every point of the dialogue
 
 TEST_CASE("a 4xx or 5xx at every point ends the session with the reply kept", "[smtp]") {
