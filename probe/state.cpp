@@ -114,7 +114,7 @@ std::optional<std::string> PendingStore::save(const PendingProbe& p) const {
            .count()},
       {"seen", p.seen},
   };
-  return write_file_atomically(path_of(p.token), j.dump(2) + "\n");
+  return write_file_atomically(path_of(p.token), j.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
 }
 
 void PendingStore::remove(const std::string& token) const {
@@ -149,7 +149,7 @@ std::vector<std::pair<std::string, double>> LastSuccessStore::update(
   }
   for (const auto& name : succeeded) known[name] = now;
   if (!succeeded.empty()) {
-    if (auto err = write_file_atomically(path_, known.dump(2) + "\n"))
+    if (auto err = write_file_atomically(path_, known.dump(2, ' ', false, json::error_handler_t::replace) + "\n"))
       problems.push_back("cannot record the last success times: " + *err);
   }
   std::vector<std::pair<std::string, double>> out;

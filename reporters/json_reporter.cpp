@@ -9,6 +9,12 @@
 #include <nlohmann/json.hpp>
 
 namespace mc {
+namespace {
+// Servers answer in any bytes (Latin-1 replies are common): invalid UTF-8 becomes U+FFFD
+// instead of losing the whole document.
+constexpr auto kReplaceInvalidUtf8 = nlohmann::json::error_handler_t::replace;
+}  // namespace
+
 
 std::optional<std::string> write_file_atomically(const std::string& path,
                                                  const std::string& content) {
@@ -41,7 +47,7 @@ std::optional<std::string> write_file_atomically(const std::string& path,
 }
 
 std::optional<std::string> write_json_result(const std::string& path, const RunResult& run) {
-  const std::string doc = to_json(run).dump(2) + "\n";
+  const std::string doc = to_json(run).dump(2, ' ', false, kReplaceInvalidUtf8) + "\n";
   if (path == "-") {
     std::cout << doc << std::flush;
     return std::nullopt;
@@ -50,7 +56,7 @@ std::optional<std::string> write_json_result(const std::string& path, const RunR
 }
 
 std::optional<std::string> append_json_line(const std::string& path, const RunResult& run) {
-  const std::string line = to_json(run).dump() + "\n";
+  const std::string line = to_json(run).dump(-1, ' ', false, kReplaceInvalidUtf8) + "\n";
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return "cannot open " + path + ": " + std::strerror(errno);
   // One write() of the whole line: O_APPEND keeps concurrent writers' lines apart.

@@ -218,6 +218,23 @@ TEST_CASE("452 to RCPT TO: rejected in phase rcpt_to with the enhanced code", "[
   CHECK(o.failure()["reply"]["text"] == "Mailbox full");
 }
 
+TEST_CASE("a reply in Latin-1, not UTF-8: the result document is still written", "[faults]") {
+  FakeServer s([](Conn& c, int) {
+    c.send("220 fake ESMTP\r\n");
+    c.expect("EHLO");
+    c.send("250 fake\r\n");
+    c.expect("MAIL FROM");
+    c.send("250 Ok\r\n");
+    c.expect("RCPT TO");
+    c.send("550 5.1.1 Empf\xe4nger unbekannt\r\n");
+    c.expect("QUIT");
+    c.send("221 Bye\r\n");
+  });
+  const Outcome o = run({{"out", smtp_server(s.port())}}, mx_send());
+  check_failure(o, "smtp.send", "rcpt_to", "rejected");
+  CHECK(o.failure()["reply"]["text"] == "Empf\xEF\xBF\xBDnger unbekannt");  // U+FFFD
+}
+
 TEST_CASE("554 after the message: rejected in phase message; the bytes sent were CRLF only",
           "[faults]") {
   FakeServer s(
