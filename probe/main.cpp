@@ -226,8 +226,13 @@ std::chrono::milliseconds reporting_reserve(std::chrono::milliseconds deadline) 
 // failing one never stops the others; failures go to stderr and into the result document
 // (json and jsonl are written last, so they carry the others' failures). The exit code is the
 // probe's: a reporter's failure does not change what the probe found.
-int report(mc::RunResult run, const Args& a, mc::Mono::time_point deadline) {
-  const int code = mc::exit_code(run.status);
+struct Reported {
+  int code;                     // the probe's exit code
+  bool results_written = true;  // --json and --jsonl, when asked for, were written
+};
+
+Reported report(mc::RunResult run, const Args& a, mc::Mono::time_point deadline) {
+  Reported out{mc::exit_code(run.status)};
   mc::ReportContext ctx;
   ctx.deadline = deadline;
   std::vector<std::string> succeeded;
@@ -253,9 +258,11 @@ int report(mc::RunResult run, const Args& a, mc::Mono::time_point deadline) {
   else if (a.json_path != "-")
     mc::print_table(std::cout, run);
   std::cout << std::flush;
-  for (const auto& f : mc::run_reporters(last, run, ctx))
+  for (const auto& f : mc::run_reporters(last, run, ctx)) {
     std::cerr << "mailcanary: warning: reporter " << f << "\n";
-  return code;
+    out.results_written = false;
+  }
+  return out;
 }
 
 // --every: one round per interval, plus up to a tenth of it (at most 5 s) of random jitter, so
@@ -294,6 +301,7 @@ int run_every(const std::vector<mc::scn::File>& files, Args& a) {
   a.run.abandon = &abandon;
   std::mt19937 rng(std::random_device{}());
   const auto max_jitter = std::min<std::chrono::milliseconds>(every / 10, std::chrono::seconds(5));
+  bool results_lost = false;
   for (int round = 0;; ++round) {
     const auto round_start = mc::Mono::now();
     mc::RunOptions options = a.run;
@@ -303,7 +311,8 @@ int run_every(const std::vector<mc::scn::File>& files, Args& a) {
       std::cerr << "mailcanary: round " << round + 1 << " abandoned after the grace period\n";
       break;
     }
-    report(std::move(run), a, round_start + *a.run.deadline);
+    if (!report(std::move(run), a, round_start + *a.run.deadline).results_written)
+      results_lost = true;
     std::uniform_int_distribution<long long> jitter(0, max_jitter.count());
     const auto next = round_start + every + std::chrono::milliseconds(jitter(rng));
     std::unique_lock lock(m);
@@ -312,7 +321,7 @@ int run_every(const std::vector<mc::scn::File>& files, Args& a) {
   finished = true;
   pthread_kill(watcher.native_handle(), SIGTERM);  // wakes it; the signal is blocked here
   watcher.join();
-  return 0;
+  return results_lost ? kUnknown : 0;
 }
 
 // The files' "reporters" lists fill in what the command line did not ask for; for each type,
@@ -339,7 +348,15 @@ void apply_file_reporters(const std::vector<mc::scn::File>& files, Args& a) {
 
 int cmd_run(int argc, char** argv) {
   Args a;
-  if (auto err = parse_run_args(argc, argv, a); !err.empty()) return usage_error(err);
+  // A plugin's output is one status line, whatever went wrong before the run.
+  const bool nagios = std::find_if(argv, argv + argc, [](const char* s) {
+                        return std::string_view(s) == "--nagios";
+                      }) != argv + argc;
+  auto unknown = [&](const std::string& err) {
+    if (nagios) std::cout << mc::nagios_unknown_line(err) << "\n";
+    return usage_error(err);
+  };
+  if (auto err = parse_run_args(argc, argv, a); !err.empty()) return unknown(err);
   mc::scn::LoadOptions load;
   load.every = a.every;
   const auto loaded = mc::scn::load_files(a.files, load);
@@ -359,8 +376,7 @@ int cmd_run(int argc, char** argv) {
     bool found = false;
     for (const auto& f : loaded.files)
       for (const auto& sc : f.scenarios) found = found || sc.name == name;
-    if (!found)
-      return usage_error("--scenario " + name + ": no scenario of that name in the files");
+    if (!found) return unknown("--scenario " + name + ": no scenario of that name in the files");
   }
   for (const auto& f : loaded.files)
     for (const auto& sc : f.scenarios)
@@ -386,12 +402,12 @@ int cmd_run(int argc, char** argv) {
   if (a.every) return run_every(loaded.files, a);
   const auto start = mc::Mono::now();
   mc::RunOptions options = a.run;
-  auto report_by = start + std::chrono::seconds(30);
-  if (a.run.deadline) {
-    options.deadline = *a.run.deadline - reporting_reserve(*a.run.deadline);
-    report_by = start + *a.run.deadline;
-  }
-  return report(mc::run_scenarios(loaded.files, options), a, report_by);
+  if (a.run.deadline) options.deadline = *a.run.deadline - reporting_reserve(*a.run.deadline);
+  mc::RunResult run = mc::run_scenarios(loaded.files, options);
+  // Without --deadline the reporters get 30 s from the moment the scenarios are done.
+  const auto report_by =
+      a.run.deadline ? start + *a.run.deadline : mc::Mono::now() + std::chrono::seconds(30);
+  return report(std::move(run), a, report_by).code;
 }
 
 }  // namespace

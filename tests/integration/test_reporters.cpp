@@ -202,4 +202,9 @@ TEST_CASE("--nagios: one line on stdout and the plugin exit code", "[reporters]"
       mc::test::run_program(MAILCANARY_BIN, {"run", s.dir + "/missing.json", "--nagios"});
   CHECK(bad.exit_code == 3);
   CHECK(bad.out.rfind("MAILCANARY UNKNOWN - 1 problem(s) in the scenario files: ", 0) == 0);
+  const auto unknown_scenario =
+      mc::test::run_program(MAILCANARY_BIN, {"run", s.file(1), "--nagios", "--scenario", "nope"});
+  CHECK(unknown_scenario.exit_code == 3);
+  CHECK(unknown_scenario.out ==
+        "MAILCANARY UNKNOWN - --scenario nope: no scenario of that name in the files\n");
 }
