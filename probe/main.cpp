@@ -131,6 +131,8 @@ std::string parse_run_args(int argc, char** argv, Args& a) {
     } else if (arg == "--push") {
       if (!value(v) || (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0))
         return "--push needs the Pushgateway's URL, like http://pushgateway:9091";
+      if (mc::url_has_userinfo(v))
+        return "--push: put the credentials into a file for --push-auth-file, not into the URL";
       a.push = mc::PushConfig{};
       a.push->url = v;
     } else if (arg == "--push-auth-file") {

@@ -56,6 +56,14 @@ struct Attempt {
 
 }  // namespace
 
+bool url_has_userinfo(const std::string& url) {
+  const auto scheme = url.find("://");
+  const std::size_t from = scheme == std::string::npos ? 0 : scheme + 3;
+  const auto end = url.find_first_of("/?#", from);
+  return url.substr(from, end == std::string::npos ? std::string::npos : end - from).find('@') !=
+         std::string::npos;
+}
+
 std::string push_path(const std::string& vantage) {
   std::string path = "/metrics/job/mailcanary/vantage";
   if (vantage.empty()) return path + "@base64/=";
@@ -116,6 +124,8 @@ std::optional<std::string> PushgatewayReporter::write(const RunResult& run,
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    // A name lookup that hangs past the timeout must not be waited for at cleanup.
+    curl_easy_setopt(c, CURLOPT_QUICK_EXIT, 1L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(budget.count()));
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(budget.count()));
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
@@ -148,8 +158,12 @@ std::optional<std::string> PushgatewayReporter::write(const RunResult& run,
     if (!a.error) return std::nullopt;
     last = *a.error;
     if (!a.retry) break;
-    if (attempt < cfg_.attempts)
-      std::this_thread::sleep_for(std::chrono::milliseconds(500 * attempt));
+    if (attempt < cfg_.attempts) {
+      const auto pause = std::min<std::chrono::milliseconds>(
+          std::chrono::milliseconds(500 * attempt),
+          std::chrono::duration_cast<std::chrono::milliseconds>(ctx.deadline - Mono::now()));
+      if (pause.count() > 0) std::this_thread::sleep_for(pause);
+    }
   }
   return "push to " + shown(url) + " failed: " + last;
 }

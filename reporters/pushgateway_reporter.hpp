@@ -25,6 +25,9 @@ struct PushConfig {
 // the value has a '/' or is empty (the Pushgateway's rule).
 std::string push_path(const std::string& vantage);
 
+// True when the URL carries user:password@; such credentials belong in a secret file.
+bool url_has_userinfo(const std::string& url);
+
 // Reads a secret file for the Pushgateway's credentials; refuses one that others can read.
 // Returns nullopt and sets `error` on failure.
 std::optional<std::string> read_push_secret(const std::string& path, std::string& error);

@@ -144,6 +144,13 @@ TEST_CASE("pushgateway grouping key: plain, escaped, and @base64 for / or empty"
   CHECK(mc::push_path("") == "/metrics/job/mailcanary/vantage@base64/=");
 }
 
+TEST_CASE("pushgateway URLs with user:password@ are recognised", "[metrics]") {
+  CHECK(mc::url_has_userinfo("http://u:p@gw:9091"));
+  CHECK(mc::url_has_userinfo("https://u:p%2F@gw/prefix"));
+  CHECK_FALSE(mc::url_has_userinfo("http://gw:9091/path@x"));
+  CHECK_FALSE(mc::url_has_userinfo("http://gw:9091"));
+}
+
 namespace {
 // The plugin output grammar: "SERVICE STATUS - text | 'label'=value[UOM];[warn];[crit];[min];[max]
 // ...", one line, no '|' in the text.
