@@ -88,7 +88,7 @@ struct ScenarioRun {
       result.steps.push_back(std::move(sr));
     }
     result.duration_s = Stopwatch::seconds(Mono::now() - clock.origin());
-    keep_if_unfinished();
+    settle_pending();
     co_await sweep_earlier();
   }
 
@@ -103,16 +103,25 @@ struct ScenarioRun {
     return false;
   }
 
-  // A message the server accepted but this run did not find, or found but could not delete,
-  // is remembered so that a later run finds it (late or lost) and deletes it.
-  void keep_if_unfinished() {
-    if (options.state_dir.empty() || !result.queued_at || !wait_step()) return;
-    const bool seen = !found_uids.empty();
-    if (seen && (deleted || !has_step("imap.delete"))) return;
+  // A message the server accepted is remembered the moment it was accepted, so that whatever
+  // ends this run early (a kill, an abandoned round, an internal error) a later run still finds
+  // it (late or lost) and deletes it.
+  bool tracks_probe() const { return !options.state_dir.empty() && wait_step() != nullptr; }
+  void remember_probe(bool seen) {
     PendingProbe p{result.token, file.path, scenario.name, *result.queued_at, seen};
     if (auto err = PendingStore(options.state_dir).save(p))
-      warnings.push_back("cannot remember the undelivered probe of scenario " + scenario.name +
-                         ": " + *err);
+      warnings.push_back("cannot remember the probe of scenario " + scenario.name + ": " + *err);
+  }
+
+  // At the end of the run: forgotten when deleted (or when the scenario keeps its probes),
+  // marked seen when found but left behind, kept as it is when never found.
+  void settle_pending() {
+    if (!tracks_probe() || !result.queued_at) return;
+    const bool seen = !found_uids.empty();
+    if (seen && (deleted || !has_step("imap.delete")))
+      PendingStore(options.state_dir).remove(result.token);
+    else if (seen)
+      remember_probe(true);
   }
 
   // Looks for this scenario's probes of earlier runs, deletes those it finds and reports them as
@@ -123,18 +132,22 @@ struct ScenarioRun {
     if (wait == nullptr || earlier.empty()) co_return;
     const PendingStore store(options.state_dir);
     const auto& server = file.servers.at(wait->server);
+    // One budget for all of them, and none left after the first session that failed: during
+    // an outage, pending probes pile up and must not make the run itself hang on them.
+    const auto budget_end =
+        std::min(run_deadline, Mono::now() + wait->timeout.value_or(std::chrono::seconds(30)));
     std::size_t sweeps = 0;
+    bool server_failed = false;
     for (const auto& p : earlier) {
-      if (++sweeps > kMaxSweepsPerRun || Mono::now() >= run_deadline) {
+      if (++sweeps > kMaxSweepsPerRun || server_failed || Mono::now() >= budget_end) {
         ++result.pending;
         continue;
       }
       auto config = scn::imap_config(file, *wait, p.token);
       config.mode = proto::imap::Mode::remove;  // no UIDs: only hits whose header proves it
       proto::imap::Client client(std::move(config));
-      const auto deadline =
-          std::min(run_deadline, Mono::now() + wait->timeout.value_or(std::chrono::seconds(30)));
-      auto out = co_await run_session(session_options(server, deadline), client);
+      auto out = co_await run_session(session_options(server, budget_end), client);
+      server_failed = out.failure.has_value();
       const auto& oc = client.outcome();
       const bool found = !oc.headers.empty();
       EarlierProbe e{p.token, p.queued_at, std::nullopt, std::nullopt};
@@ -229,6 +242,7 @@ struct ScenarioRun {
     if (!out.failure) {
       queued = phase_end(out, "message");
       if (queued) result.queued_at = clock.wall_at(*queued);
+      if (queued && tracks_probe()) remember_probe(false);
     }
     co_return out.failure;
   }

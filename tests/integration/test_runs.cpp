@@ -175,3 +175,50 @@ TEST_CASE("examples/platform.json validates clean once its secrets are set", "[r
   CHECK(missing.exit_code == 3);
   CHECK(missing.err.find("MAILCANARY_PROBE1_PASSWORD is not set") != std::string::npos);
 }
+
+TEST_CASE("a run killed while waiting has already recorded its probe as pending", "[runs]") {
+  const std::string dir = mc::test::make_temp_dir("mc-kill");
+  FakeServer mx([](Conn& c, int) { mc::test::smtp_transaction(c); });
+  FakeServer store([](Conn& c, int) {
+    c.send("* OK [CAPABILITY IMAP4rev1] fake\r\n");
+    c.hang();
+  });
+  const json file = {
+      {"version", 1},
+      {"servers",
+       {{"mx", {{"url", "smtp://127.0.0.1:" + std::to_string(mx.port())}, {"starttls", "off"}}},
+        {"store",
+         {{"url", "imap://127.0.0.1:" + std::to_string(store.port())}, {"starttls", "off"}}}}},
+      {"accounts", {{"probe", {{"user", "probe"}, {"password", {{"env", "MC_KILL_PW"}}}}}}},
+      {"scenarios", json::array({{{"name", "killed"},
+                                  {"timeout", "30s"},
+                                  {"steps", json::array({{{"step", "smtp.send"},
+                                                          {"server", "mx"},
+                                                          {"from", "probe@example.test"},
+                                                          {"to", {"probe@example.test"}}},
+                                                         {{"step", "imap.wait"},
+                                                          {"server", "store"},
+                                                          {"account", "probe"}}})}}})}};
+  mc::test::write_file(dir + "/s.json", file.dump());
+  const std::string pending = dir + "/state/pending";
+  mc::test::Spawned probe(MAILCANARY_BIN, {"run", dir + "/s.json", "--state-dir", dir + "/state"},
+                          {{"MC_KILL_PW", "pw"}});
+  bool recorded = false;
+  for (int i = 0; i < 200 && !recorded; ++i) {
+    recorded = fs::exists(pending) && !fs::is_empty(pending);
+    if (!recorded) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  probe.signal(SIGKILL);
+  probe.wait();
+  REQUIRE(recorded);
+  int files = 0;
+  for (const auto& e : fs::directory_iterator(pending)) {
+    const json p = json::parse(mc::test::read_file(e.path().string()));
+    CHECK(p["scenario"] == "killed");
+    CHECK(p["seen"] == false);
+    CHECK(e.path().filename().string() == p["token"].get<std::string>() + ".json");
+    ++files;
+  }
+  CHECK(files == 1);
+  fs::remove_all(dir);
+}
