@@ -22,8 +22,23 @@ int exit_code(Status s) {
   return static_cast<int>(s);
 }
 
+// Severity, not exit code order: once probes were sent, a real CRITICAL in one scenario must not
+// be hidden behind an internal error (UNKNOWN) in another, as monitoring systems page on it.
 Status worst(Status a, Status b) {
-  return static_cast<int>(a) >= static_cast<int>(b) ? a : b;
+  auto rank = [](Status s) {
+    switch (s) {
+      case Status::ok:
+        return 0;
+      case Status::warning:
+        return 1;
+      case Status::unknown:
+        return 2;
+      case Status::critical:
+        return 3;
+    }
+    return 3;
+  };
+  return rank(a) >= rank(b) ? a : b;
 }
 
 namespace {

@@ -14,8 +14,8 @@ namespace mc {
 
 enum class Status { ok, warning, critical, unknown };
 std::string_view to_string(Status s);
-int exit_code(Status s);  // Nagios plugin convention: 0, 1, 2, 3
-Status worst(Status a, Status b);
+int exit_code(Status s);           // Nagios plugin convention: 0, 1, 2, 3
+Status worst(Status a, Status b);  // critical > unknown > warning > ok
 
 struct PhaseResult {
   std::string name;

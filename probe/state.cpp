@@ -88,6 +88,8 @@ std::vector<PendingProbe> PendingStore::load(std::vector<std::string>& problems)
       if (p.token.size() != 32 ||
           p.token.find_first_not_of("0123456789abcdef") != std::string::npos)
         throw std::runtime_error("token is not 32 lower-case hex digits");
+      if (entry.path().filename() != p.token + ".json")
+        throw std::runtime_error("the file name does not match the token inside it");
       out.push_back(std::move(p));
     } catch (const std::exception& e) {
       const fs::path aside = fs::path(dir_) / "corrupt" / entry.path().filename();
@@ -114,7 +116,8 @@ std::optional<std::string> PendingStore::save(const PendingProbe& p) const {
            .count()},
       {"seen", p.seen},
   };
-  return write_file_atomically(path_of(p.token), j.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+  return write_file_atomically(path_of(p.token),
+                               j.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
 }
 
 void PendingStore::remove(const std::string& token) const {
@@ -149,7 +152,8 @@ std::vector<std::pair<std::string, double>> LastSuccessStore::update(
   }
   for (const auto& name : succeeded) known[name] = now;
   if (!succeeded.empty()) {
-    if (auto err = write_file_atomically(path_, known.dump(2, ' ', false, json::error_handler_t::replace) + "\n"))
+    if (auto err = write_file_atomically(
+            path_, known.dump(2, ' ', false, json::error_handler_t::replace) + "\n"))
       problems.push_back("cannot record the last success times: " + *err);
   }
   std::vector<std::pair<std::string, double>> out;
