@@ -4,17 +4,26 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+
+#include <cstring>
 #include <ctime>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 namespace mc {
 namespace {
@@ -31,9 +40,9 @@ using proto::Reason;
 // firing after the session ended never reaches freed memory.
 struct Session {
   explicit Session(const asio::any_io_executor& ex)
-      : resolver(ex), socket(ex), deadline_timer(ex), wait_timer(ex) {}
+      : socket(ex), deadline_timer(ex), wait_timer(ex) {}
 
-  tcp::resolver resolver;
+  std::optional<asio::posix::stream_descriptor> lookup_done;  // see Lookup
   tcp::socket socket;
   asio::steady_timer deadline_timer;
   asio::steady_timer wait_timer;
@@ -49,8 +58,8 @@ struct Session {
       auto s = weak.lock();
       if (ec || !s) return;
       s->expired = true;
-      s->resolver.cancel();
       error_code ignored;
+      if (s->lookup_done) s->lookup_done->close(ignored);
       s->socket.cancel(ignored);
       s->socket.close(ignored);
       s->wait_timer.cancel();
@@ -82,6 +91,43 @@ class PhaseClock {
  private:
   std::vector<TimedPhase> phases_;
   bool open_ = false;
+};
+
+// A name lookup on a thread of its own. getaddrinfo cannot be interrupted, so the thread is
+// detached: when the deadline passes, the session goes on without it, and a lookup that hangs
+// holds neither this session nor any other (Asio's resolver runs them all on one thread, one
+// after another). The thread reports through a socketpair, the only thing it shares with the
+// event loop besides this state.
+struct Lookup {
+  std::mutex m;
+  std::vector<tcp::endpoint> endpoints;
+  int error = 0;  // EAI_* code
+
+  static void start(std::shared_ptr<Lookup> self, std::string host, std::uint16_t port,
+                    int wake_fd) {
+    std::thread([self = std::move(self), host = std::move(host), port, wake_fd] {
+      addrinfo hints{};
+      hints.ai_family = AF_UNSPEC;
+      hints.ai_socktype = SOCK_STREAM;
+      addrinfo* res = nullptr;
+      const int rc = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res);
+      {
+        std::lock_guard lock(self->m);
+        self->error = rc;
+        for (addrinfo* ai = res; rc == 0 && ai != nullptr; ai = ai->ai_next) {
+          tcp::endpoint ep;
+          if (ai->ai_addrlen > ep.capacity()) continue;
+          std::memcpy(ep.data(), ai->ai_addr, ai->ai_addrlen);
+          ep.resize(ai->ai_addrlen);
+          self->endpoints.push_back(ep);
+        }
+      }
+      if (res) ::freeaddrinfo(res);
+      const char done = 1;
+      (void)!::send(wake_fd, &done, 1, MSG_NOSIGNAL);  // nobody listens after a deadline
+      ::close(wake_fd);
+    }).detach();
+  }
 };
 
 bool is_ip_literal(const std::string& host) {
@@ -249,24 +295,19 @@ class Runner {
   }
 
   asio::awaitable<std::optional<Failure>> connect() {
-    error_code ec;
     clock_.enter("resolve");
-    auto results = co_await s_->resolver.async_resolve(
-        o_.host, std::to_string(o_.port), asio::redirect_error(asio::use_awaitable, ec));
+    auto resolved = co_await resolve();
     if (s_->expired) co_return timeout_failure();
-    if (ec)
-      co_return make_failure(Reason::dns, "resolve",
-                             "cannot resolve '" + o_.host + "': " + ec.message());
+    if (!resolved) co_return std::move(resolve_failure_);
     clock_.enter("connect");
     error_code last = asio::error::host_not_found;
-    for (const auto& entry : results) {
+    for (const auto& endpoint : *resolved) {
       error_code cec;
       s_->socket.close(cec);
-      co_await s_->socket.async_connect(entry.endpoint(),
-                                        asio::redirect_error(asio::use_awaitable, cec));
+      co_await s_->socket.async_connect(endpoint, asio::redirect_error(asio::use_awaitable, cec));
       if (s_->expired) co_return timeout_failure();
       if (!cec) {
-        const auto ep = entry.endpoint();
+        const auto& ep = endpoint;
         out_.address = ep.address().is_v6()
                            ? "[" + ep.address().to_string() + "]:" + std::to_string(ep.port())
                            : ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -278,6 +319,34 @@ class Runner {
     co_return make_failure(
         Reason::connect_refused, "connect",
         "cannot connect to " + o_.host + ":" + std::to_string(o_.port) + ": " + last.message());
+  }
+
+  asio::awaitable<std::optional<std::vector<tcp::endpoint>>> resolve() {
+    error_code ec;
+    if (auto ip = asio::ip::make_address(o_.host, ec); !ec)
+      co_return std::vector<tcp::endpoint>{tcp::endpoint(ip, o_.port)};
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+      resolve_failure_ = make_failure(Reason::internal, "resolve", "socketpair failed");
+      co_return std::nullopt;
+    }
+    auto lookup = std::make_shared<Lookup>();
+    s_->lookup_done.emplace(s_->socket.get_executor(), fds[0]);
+    Lookup::start(lookup, o_.host, o_.port, fds[1]);
+    char done = 0;
+    co_await asio::async_read(*s_->lookup_done, asio::buffer(&done, 1),
+                              asio::redirect_error(asio::use_awaitable, ec));
+    s_->lookup_done->close(ec);
+    if (s_->expired) co_return std::nullopt;
+    std::lock_guard lock(lookup->m);
+    if (lookup->error != 0 || lookup->endpoints.empty()) {
+      resolve_failure_ = make_failure(
+          Reason::dns, "resolve",
+          "cannot resolve '" + o_.host +
+              "': " + (lookup->error != 0 ? ::gai_strerror(lookup->error) : "no address"));
+      co_return std::nullopt;
+    }
+    co_return lookup->endpoints;
   }
 
   asio::awaitable<std::optional<Failure>> handshake(const std::string& phase) {
@@ -358,6 +427,7 @@ class Runner {
   PhaseClock clock_;
   SessionOutcome out_;
   Failure read_failure_;
+  Failure resolve_failure_;
   std::array<char, 16 * 1024> buf_{};
   std::size_t published_ = 0;
 };

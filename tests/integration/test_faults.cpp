@@ -134,6 +134,18 @@ json imap_steps(const char* wait_timeout = "5s") {
 
 }  // namespace
 
+TEST_CASE("a host name, not an address, is resolved and connected to", "[faults]") {
+  FakeServer s([](Conn& c, int) { mc::test::smtp_transaction(c); });
+  const Outcome o =
+      run({{"out", {{"url", "smtp://localhost:" + std::to_string(s.port())}, {"starttls", "off"}}}},
+          mx_send());
+  INFO(o.ran.out << o.ran.err);
+  CHECK(o.ran.exit_code == 0);
+  const json& st = o.result["scenarios"][0]["steps"][0];
+  CHECK(st["phases"][0]["phase"] == "resolve");
+  CHECK(st["address"] == "127.0.0.1:" + std::to_string(s.port()));
+}
+
 TEST_CASE("a server that accepts and then says nothing: timeout in phase banner", "[faults]") {
   FakeServer s([](Conn& c, int) { c.hang(); });
   const Outcome o = run({{"out", smtp_server(s.port())}}, mx_send("1s"));

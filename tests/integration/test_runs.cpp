@@ -222,3 +222,36 @@ TEST_CASE("a run killed while waiting has already recorded its probe as pending"
   CHECK(files == 1);
   fs::remove_all(dir);
 }
+
+TEST_CASE("a name lookup that hangs: the run still ends in its deadline, phase resolve", "[runs]") {
+  const std::string dir = mc::test::make_temp_dir("mc-dns");
+  json scenarios = json::array();
+  for (const char* host : {"mx.slow.test", "mx2.slow.test"})
+    scenarios.push_back({{"name", host},
+                         {"timeout", "60s"},
+                         {"steps", json::array({{{"step", "smtp.send"},
+                                                 {"server", host},
+                                                 {"from", "probe@example.test"},
+                                                 {"to", {"probe@example.test"}}}})}});
+  const json file = {
+      {"version", 1},
+      {"servers",
+       {{"mx.slow.test", {{"url", "smtp://mx.slow.test:25"}, {"starttls", "off"}}},
+        {"mx2.slow.test", {{"url", "smtp://mx2.slow.test:25"}, {"starttls", "off"}}}}},
+      {"scenarios", scenarios}};
+  mc::test::write_file(dir + "/s.json", file.dump());
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = mc::test::run_program(MAILCANARY_BIN,
+                                       {"run", dir + "/s.json", "--deadline", "2s", "--json",
+                                        dir + "/r.json", "--state-dir", dir + "/state"},
+                                       {{"LD_PRELOAD", MAILCANARY_SLOW_DNS}});
+  INFO(r.out << r.err);
+  CHECK(seconds_since(t0) < 2.0 + 1.0);
+  CHECK(r.exit_code == 2);
+  const json doc = json::parse(mc::test::read_file(dir + "/r.json"));
+  for (const auto& sc : doc["scenarios"]) {
+    CHECK(sc["failure"]["phase"] == "resolve");
+    CHECK(sc["failure"]["reason"] == "timeout");
+  }
+  fs::remove_all(dir);
+}
