@@ -171,6 +171,7 @@ TlsFacts collect_tls_facts(SSL* ssl, bool verify) {
       }
       if (earliest)
         facts.chain_expiry_s = std::chrono::duration<double>(*earliest - Wall::now()).count();
+      facts.chain_not_after = earliest;
     }
   }
   return facts;

@@ -29,6 +29,7 @@ struct TlsFacts {
   bool verified = false;  // false when verification was switched off in the scenario
   std::optional<Wall::time_point> cert_not_after;  // the leaf certificate
   std::optional<double> chain_expiry_s;  // earliest expiry in the verified chain, from now
+  std::optional<Wall::time_point> chain_not_after;  // that same earliest expiry, as a time
 };
 
 struct StepResult {

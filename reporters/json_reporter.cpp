@@ -1,6 +1,7 @@
 #include "reporters/json_reporter.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,12 +16,14 @@ namespace {
 constexpr auto kReplaceInvalidUtf8 = nlohmann::json::error_handler_t::replace;
 }  // namespace
 
-
 std::optional<std::string> write_file_atomically(const std::string& path,
                                                  const std::string& content) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return "cannot create " + tmp + ": " + std::strerror(errno);
+  // An unpredictable name, created exclusively: in a directory others can write to, nobody can
+  // plant a symlink for us to write through. node_exporter ignores it (not *.prom).
+  std::string tmp = path + ".tmp.XXXXXX";
+  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd < 0) return "cannot create a temporary file beside " + path + ": " + std::strerror(errno);
+  ::fchmod(fd, 0644);
   std::size_t done = 0;
   while (done < content.size()) {
     const ssize_t n = ::write(fd, content.data() + done, content.size() - done);

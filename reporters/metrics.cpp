@@ -137,6 +137,7 @@ std::string render_metrics(const RunResult& run, const ReportContext& ctx, bool 
     e.add("mailcanary_pending_probes", s, sc.pending);
 
     const auto labels = step_labels(sc);
+    bool failure_reported = false;
     for (std::size_t i = 0; i < sc.steps.size(); ++i) {
       const StepResult& st = sc.steps[i];
       if (st.status == "skipped") continue;
@@ -162,20 +163,30 @@ std::string render_metrics(const RunResult& run, const ReportContext& ctx, bool 
                {"cipher", st.tls->cipher}},
               1);
         std::optional<double> expiry;
-        if (st.tls->chain_expiry_s)
-          expiry = unix_seconds(sc.started_at) + *st.tls->chain_expiry_s;
+        if (st.tls->chain_not_after)
+          expiry = unix_seconds(*st.tls->chain_not_after);
         else if (st.tls->cert_not_after)
           expiry = unix_seconds(*st.tls->cert_not_after);
         if (expiry) e.add("mailcanary_tls_cert_expiry_timestamp_seconds", ss, std::round(*expiry));
       }
-      if (sc.failure && st.status == "failed")
+      if (sc.failure && st.status == "failed") {
+        failure_reported = true;
         e.add("mailcanary_failure_info",
               {{"scenario", sc.name},
                {"step", labels[i]},
                {"phase", sc.failure->failure.phase},
                {"reason", std::string(proto::to_string(sc.failure->failure.reason))}},
               1);
+      }
     }
+    // A failure no step owns (an internal error) is still one series, so alerts see it.
+    if (sc.failure && !failure_reported)
+      e.add("mailcanary_failure_info",
+            {{"scenario", sc.name},
+             {"step", sc.failure->step},
+             {"phase", sc.failure->failure.phase},
+             {"reason", std::string(proto::to_string(sc.failure->failure.reason))}},
+            1);
   }
   return e.text();
 }

@@ -34,7 +34,9 @@ ScenarioResult ok_scenario(const std::string& name) {
   sc.delivery_s = 0.25;
   sc.started_at = mc::Wall::time_point(std::chrono::seconds(1'800'000'000));
   auto send = step("smtp.send", 0, 0.1, {{"connect", 0, 0.01}, {"banner", 0.01, 0.02}});
-  send.tls = mc::TlsFacts{"TLSv1.3", "TLS_AES_256_GCM_SHA384", true, std::nullopt, 86400.0};
+  send.tls = mc::TlsFacts{"TLSv1.3", "TLS_AES_256_GCM_SHA384",
+                          true,      std::nullopt,
+                          86400.0,   mc::Wall::time_point(std::chrono::seconds(1'800'086'400))};
   auto wait = step("imap.wait", 0.1, 0.3,
                    {{"capability", 0.1, 0.01}, {"login", 0.11, 0.02}, {"capability", 0.13, 0.03}});
   wait.warn_s = 5;
@@ -123,6 +125,17 @@ TEST_CASE("metrics: a failure is one failure_info series on the failing step", "
   CHECK(has_line(text, R"(mailcanary_last_success_timestamp_seconds{scenario="b"} 1799999000)"));
   CHECK(text.find("step=\"imap.wait\"") == std::string::npos);  // skipped: no series
   CHECK(text.find("mailcanary_delivery_seconds{") == std::string::npos);
+}
+
+TEST_CASE("metrics: a failure outside any step (an internal error) still has failure_info",
+          "[metrics]") {
+  ScenarioResult sc = failed_scenario("d");
+  sc.steps.clear();
+  sc.status = Status::unknown;
+  sc.failure = mc::ScenarioFailure{"", {mc::proto::Reason::internal, "", "boom", std::nullopt}};
+  const std::string text = mc::render_metrics(run_of({sc}, Status::unknown), {}, false);
+  CHECK(has_line(text,
+                 R"(mailcanary_failure_info{scenario="d",step="",phase="",reason="internal"} 1)"));
 }
 
 TEST_CASE("metrics: a step kind that repeats gets #2, so series never collide", "[metrics]") {
