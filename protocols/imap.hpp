@@ -38,7 +38,7 @@ struct Outcome {
   std::vector<std::string> capabilities;  // upper-cased atoms, latest known
   bool tls = false;
   std::uint32_t uidvalidity = 0;
-  std::vector<std::uint32_t> found_uids;    // wait: messages whose header really carries the token
+  std::vector<std::uint32_t> found_uids;  // wait: messages whose header really carries the token
   std::string headers;  // wait, remove without UIDs: header block of the first verified message
   std::vector<std::uint32_t> deleted_uids;  // remove: UIDs flagged \Deleted and expunged
   bool expunge_skipped = false;             // remove: others' mail was \Deleted, so no EXPUNGE
