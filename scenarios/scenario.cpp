@@ -372,12 +372,11 @@ class Loader {
         if (r.url.rfind("http://", 0) != 0 && r.url.rfind("https://", 0) != 0)
           problem(where + (rj.contains("url") ? ".url" : ""),
                   "needs the Pushgateway's \"url\", like \"http://pushgateway:9091\"");
-        else if (r.url.find('@', r.url.find("://") + 3) != std::string::npos &&
-                 r.url.find('@', r.url.find("://") + 3) <
-                     r.url.find_first_of("/?#", r.url.find("://") + 3))
-          problem(where + ".url",
-                  "credentials do not belong in the URL; put user:password into "
-                  "a file named by \"basic_auth_file\"");
+        else if (Server parsed; auto err = parse_server_url(r.url, parsed))
+          problem(where + ".url", err->rfind("credentials", 0) == 0
+                                      ? "credentials do not belong in the URL; put user:password "
+                                        "into a file named by \"basic_auth_file\""
+                                      : *err);
         if (auto c = get_string(rj, "ca_file", where)) r.ca_file = resolve_path(*c);
         if (auto a = get_string(rj, "basic_auth_file", where)) {
           if (auto v = read_secret_file(resolve_path(*a), where + ".basic_auth_file")) {

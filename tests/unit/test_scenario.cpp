@@ -166,6 +166,13 @@ const std::vector<Row>& table() {
         "reads only *.prom files",
         "{dir}/s.json: line 3, column 44 (reporters[2]): needs the Pushgateway's \"url\", like "
         "\"http://pushgateway:9091\""}},
+      {"reporters: credentials in the Pushgateway URL",
+       {{"s.json",
+         good_with(
+             R"("version": 1,)",
+             R"("version": 1, "reporters": [ { "type": "pushgateway", "url": "http://u:pw@p:9091" } ],)")}},
+       {"{dir}/s.json: line 2, column 64 (reporters[0].url): credentials do not belong in the URL; "
+        "put user:password into a file named by \"basic_auth_file\""}},
       {"reporters: a push credentials file that others can read",
        {{"s.json",
          good_with(
