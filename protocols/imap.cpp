@@ -84,9 +84,17 @@ std::string_view trim(std::string_view s) {
   return s.substr(first, s.find_last_not_of(" \t") - first + 1);
 }
 
-void replace_all(std::string& s, std::string_view from, std::string_view to) {
+// Case-insensitive: a server may upper-case what it echoes (a status word always is), and a
+// secret must not leak through its capitals.
+void replace_all_icase(std::string& s, std::string_view from, std::string_view to) {
   if (from.empty()) return;
-  for (std::size_t pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos)) {
+  auto find = [&](std::size_t start) -> std::size_t {
+    for (std::size_t pos = start; pos + from.size() <= s.size(); ++pos) {
+      if (iequals(std::string_view(s).substr(pos, from.size()), from)) return pos;
+    }
+    return std::string::npos;
+  };
+  for (std::size_t pos = find(0); pos != std::string::npos; pos = find(pos)) {
     s.replace(pos, from.size(), to);
     pos += to.size();
   }
@@ -183,6 +191,7 @@ bool parse_untagged(std::string_view rest, Response& r) {
   const bool numbered = all_digits(word);
   if (numbered) {
     if (!parse_u32(word, r.number)) return false;
+    r.numbered = true;
     word = take_word(rest);
   }
   if (!is_tag(word)) return false;
@@ -347,7 +356,10 @@ class FetchParser {
       out.uid = uid;
       return true;
     }
-    if (iequals(name, "BODY[HEADER]")) return nstring(out.header);
+    // BODY[HEADER] or BODY[HEADER.FIELDS (...)]: a header block either way.
+    if (iequals(name, "BODY[HEADER]") || istarts_with(name, "BODY[HEADER.FIELDS ")) {
+      return nstring(out.header);
+    }
     return skip_value(0);
   }
 
@@ -488,9 +500,7 @@ std::string render(const Response& r) {
       break;
     case Response::Kind::untagged:
       out = "*";
-      if (r.number != 0 || r.status == "EXISTS" || r.status == "FETCH") {
-        out += " " + std::to_string(r.number);
-      }
+      if (r.numbered) out += " " + std::to_string(r.number);
       break;
   }
   out += " " + r.status;
@@ -541,7 +551,7 @@ ResponseReader::Status ResponseReader::next(LineBuffer& in, Response& out) {
         break;
     }
     size_ += line.size();
-    if (size_ > kMaxResponseBytes) return Status::too_long;
+    if (size_ > kMaxResponseBytes) return Status::response_too_large;
     const Status s = started_ ? resume(line) : begin(line);
     if (s != Status::complete) return s;
     if (literal_) continue;
@@ -588,7 +598,7 @@ ResponseReader::Status ResponseReader::expect_literal_after(std::string_view lin
       break;
   }
   size_ += n;
-  if (size_ > kMaxResponseBytes) return Status::too_long;
+  if (size_ > kMaxResponseBytes) return Status::response_too_large;
   literal_ = n;
   return Status::complete;
 }
@@ -675,7 +685,8 @@ Action Client::send(Command cmd, std::vector<Chunk> chunks) {
       {Command::search_token, "search"},   {Command::fetch_headers, "fetch"},
       {Command::fetch_newest, "fetch"},    {Command::store, "store"},
       {Command::uid_expunge, "expunge"},   {Command::search_deleted, "expunge"},
-      {Command::expunge, "expunge"},       {Command::logout, "logout"},
+      {Command::fetch_deleted, "expunge"}, {Command::expunge, "expunge"},
+      {Command::logout, "logout"},
   };
   for (const auto& [c, phase] : kPhases) {
     if (c == cmd) phase_ = phase;
@@ -698,8 +709,12 @@ Action Client::drain() {
       case ResponseReader::Status::need_more:
         return Action::read(phase_);
       case ResponseReader::Status::too_long:
-        return fail(Reason::protocol, "response exceeds the size limit (" +
-                                          std::to_string(kMaxLineBytes) + " bytes per line)");
+        return fail(Reason::protocol, "response line longer than the limit of " +
+                                          std::to_string(kMaxLineBytes) + " bytes");
+      case ResponseReader::Status::response_too_large:
+        return fail(Reason::protocol, "response larger than the limit of " +
+                                          std::to_string(kMaxResponseBytes) +
+                                          " bytes, literals included");
       case ResponseReader::Status::bare_lf:
         return fail(Reason::protocol, "bare LF in a response; IMAP lines end with CRLF");
       case ResponseReader::Status::literal_too_large:
@@ -801,6 +816,8 @@ Action Client::on_tagged_ok(Command cmd, const Response& r) {
       return after_store();
     case Command::search_deleted:
       return after_search_deleted();
+    case Command::fetch_deleted:
+      return after_fetch_deleted();
     case Command::uid_expunge:
     case Command::expunge:
       return after_expunge();
@@ -875,6 +892,19 @@ Action Client::after_starttls() {
 }
 
 Action Client::login() {
+  if (!outcome_.tls) {
+    // Whoever strips STARTTLS from the path would read the password: only the file may allow it.
+    if (!cfg_.allow_plaintext_auth) {
+      phase_ = "starttls";
+      return fail(Reason::starttls_unavailable,
+                  "the connection is not encrypted (STARTTLS " +
+                      std::string(cfg_.starttls == StartTls::off ? "is off" : "was not offered") +
+                      "), so the password was not sent; require STARTTLS, or set "
+                      "\"allow_plaintext_auth\": true on the server to allow LOGIN in clear");
+    }
+    outcome_.plaintext_auth = true;
+    transcript_.note("sending credentials without TLS (allow_plaintext_auth)");
+  }
   if (has_capability("LOGINDISABLED")) return authenticate_plain();
   CommandBuilder command(next_tag(), outcome_.capabilities);
   command.word("LOGIN").astring(cfg_.user, true).astring(cfg_.secret, true);
@@ -1027,14 +1057,41 @@ Action Client::after_search_deleted() {
   // A plain EXPUNGE removes every \Deleted message, so it is only safe when all of them are
   // ours. (Another client could still flag one between this SEARCH and the EXPUNGE; IMAP offers
   // no way to close that window without UIDPLUS.)
-  const std::vector<std::uint32_t> others = difference(sorted_unique(search_hits_), target_);
-  if (!others.empty()) {
-    outcome_.expunge_skipped = true;
-    transcript_.note("other messages (UIDs " + uid_list(others) +
-                     ") are flagged \\Deleted by their owner; not expunging, our probe stays "
-                     "flagged \\Deleted");
-    return logout();
+  deleted_others_ = difference(sorted_unique(search_hits_), target_);
+  own_deleted_.clear();
+  if (deleted_others_.empty()) return expunge();
+  if (deleted_others_.size() > kMaxVerifyPerFetch) return skip_expunge(deleted_others_);
+  // Some may be this scenario's own earlier probes, left flagged by a run like this one: their
+  // token header, read now, tells them from the user's mail. Only that one field is fetched.
+  CommandBuilder command(next_tag(), outcome_.capabilities);
+  command.word("UID FETCH")
+      .word(uid_set(deleted_others_))
+      .word("(UID BODY.PEEK[HEADER.FIELDS (" + std::string(kTokenHeader) + ")])");
+  return send(Command::fetch_deleted, command.finish());
+}
+
+Action Client::after_fetch_deleted() {
+  std::vector<std::uint32_t> foreign;
+  for (std::uint32_t uid : deleted_others_)
+    if (!own_deleted_.count(uid)) foreign.push_back(uid);
+  if (!foreign.empty()) return skip_expunge(foreign);
+  for (const auto& [uid, token] : own_deleted_) {
+    if (token != cfg_.token) outcome_.also_expunged.push_back(token);
   }
+  transcript_.note("every other \\Deleted message (UIDs " + uid_list(deleted_others_) +
+                   ") carries a token of this scenario; expunging");
+  return expunge();
+}
+
+Action Client::skip_expunge(const std::vector<std::uint32_t>& foreign) {
+  outcome_.expunge_skipped = true;
+  transcript_.note("other messages (UIDs " + uid_list(foreign) +
+                   ") are flagged \\Deleted by their owner; not expunging, our probe stays "
+                   "flagged \\Deleted");
+  return logout();
+}
+
+Action Client::expunge() {
   return send(Command::expunge,
               CommandBuilder(next_tag(), outcome_.capabilities).word("EXPUNGE").finish());
 }
@@ -1077,11 +1134,29 @@ std::optional<Action> Client::take_search(const Response& r) {
 }
 
 std::optional<Action> Client::take_fetch(const Response& r) {
-  if (cmd_ != Command::fetch_headers) return std::nullopt;  // flag updates and the like
+  if (cmd_ != Command::fetch_headers && cmd_ != Command::fetch_deleted) {
+    return std::nullopt;  // flag updates and the like
+  }
   FetchData data;
   if (!FetchParser(r).parse(data)) return fail(Reason::protocol, "malformed FETCH response", &r);
   if (!data.uid || !data.header) return std::nullopt;
   const std::uint32_t uid = *data.uid;
+  if (cmd_ == Command::fetch_deleted) {
+    if (!std::binary_search(deleted_others_.begin(), deleted_others_.end(), uid)) {
+      return std::nullopt;
+    }
+    if (carries_token(*data.header, cfg_.token)) {
+      own_deleted_.emplace(uid, cfg_.token);
+      return std::nullopt;
+    }
+    for (const std::string& token : cfg_.own_tokens) {
+      if (!token.empty() && carries_token(*data.header, token)) {
+        own_deleted_.emplace(uid, token);
+        break;
+      }
+    }
+    return std::nullopt;
+  }
   if (!std::binary_search(fetch_requested_.begin(), fetch_requested_.end(), uid)) {
     return std::nullopt;  // not a message we asked about
   }
@@ -1108,7 +1183,7 @@ bool Client::has_capability(std::string_view name) const {
 }
 
 std::string Client::scrub(std::string text) const {
-  for (const std::string& form : secret_forms_) replace_all(text, form, kRedacted);
+  for (const std::string& form : secret_forms_) replace_all_icase(text, form, kRedacted);
   return text;
 }
 
@@ -1125,7 +1200,7 @@ Action Client::succeed() {
 Action Client::fail(Reason reason, std::string message, const Response* reply) {
   Failure failure{reason, phase_, scrub(std::move(message)), std::nullopt};
   if (reply != nullptr) {
-    failure.reply = ServerReply{0, scrub(reply->code), scrub(reply->text), reply->status};
+    failure.reply = ServerReply{0, scrub(reply->code), scrub(reply->text), scrub(reply->status)};
   }
   transcript_.note("failed (" + std::string(to_string(reason)) + "): " + failure.message);
   stage_ = Stage::done;

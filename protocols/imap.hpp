@@ -26,23 +26,33 @@ struct Config {
   StartTls starttls = StartTls::required;
   std::string user;
   std::string secret;
+  // Credentials never cross a connection without TLS unless the scenario file says so for this
+  // server; otherwise the session fails before LOGIN as starttls_unavailable.
+  bool allow_plaintext_auth = false;
   std::string mailbox = "INBOX";
   Mode mode = Mode::wait;
   std::string token;  // value of the X-Mailcanary-Token header to find / delete
   std::chrono::milliseconds poll_interval{250};
   std::vector<std::uint32_t> uids;  // remove: the UIDs imap.wait found (only these may be deleted)
   std::uint32_t uidvalidity = 0;    // remove: the UIDVALIDITY imap.wait saw (0 = unknown)
+  // remove: tokens of this scenario's earlier probes. Without UIDPLUS, a \Deleted message whose
+  // header carries one of them (verified in this session) is ours, not the user's, so it does
+  // not stop the EXPUNGE.
+  std::vector<std::string> own_tokens;
 };
 
 struct Outcome {
   std::vector<std::string> capabilities;  // upper-cased atoms, latest known
   bool tls = false;
+  bool plaintext_auth = false;  // credentials were sent without TLS (allowed by the file)
   std::uint32_t uidvalidity = 0;
   std::vector<std::uint32_t> found_uids;  // wait: messages whose header really carries the token
   std::string headers;  // wait, remove without UIDs: header block of the first verified message
   std::vector<std::uint32_t> deleted_uids;  // remove: UIDs flagged \Deleted and expunged
   bool expunge_skipped = false;             // remove: others' mail was \Deleted, so no EXPUNGE
-  int searches = 0;                         // wait: how many UID SEARCHes were needed
+  // remove: own_tokens whose messages, already \Deleted, went with the plain EXPUNGE.
+  std::vector<std::string> also_expunged;
+  int searches = 0;  // wait: how many UID SEARCHes were needed
 };
 
 // One response may be many lines and literals; this bounds all of it together, so a server
@@ -56,6 +66,7 @@ struct Response {
   std::string tag;           // tagged only
   std::string status;        // OK/NO/BAD/BYE/PREAUTH, or for untagged data the upper-cased keyword
   std::uint32_t number = 0;  // "* 12 EXISTS" / "* 3 FETCH" message number
+  bool numbered = false;     // the response had a number, zero included ("* 0 RECENT")
   std::string code;          // bracketed response code without brackets
   // The rest of the line: human text, or the data of untagged data responses. Lines joined by a
   // literal keep its "{n}" marker in place, so "(UID 7 BODY[HEADER] {342})" says where each
@@ -69,7 +80,15 @@ struct Response {
 // must end.
 class ResponseReader {
  public:
-  enum class Status { complete, need_more, too_long, bare_lf, literal_too_large, malformed };
+  enum class Status {
+    complete,
+    need_more,
+    too_long,  // one line over kMaxLineBytes
+    bare_lf,
+    literal_too_large,   // one {n} over kMaxLiteralBytes
+    response_too_large,  // lines and literals together over kMaxResponseBytes
+    malformed,
+  };
   Status next(LineBuffer& in, Response& out);
 
  private:
@@ -122,6 +141,7 @@ class Client : public Machine {
     store,
     uid_expunge,
     search_deleted,
+    fetch_deleted,
     expunge,
     logout,
   };
@@ -159,6 +179,9 @@ class Client : public Machine {
   Action after_store();
   Action search_deleted();
   Action after_search_deleted();
+  Action after_fetch_deleted();
+  Action skip_expunge(const std::vector<std::uint32_t>& foreign);
+  Action expunge();
   Action after_expunge();
   Action logout();
 
@@ -190,11 +213,13 @@ class Client : public Machine {
   std::size_t chunk_ = 0;              // index of the piece written last
   bool preauth_ = false;
   std::uint32_t exists_ = 0;
-  std::vector<std::uint32_t> search_hits_;         // * SEARCH data of the outstanding search
-  std::vector<std::uint32_t> fetch_requested_;     // UIDs the outstanding FETCH asked for
-  std::map<std::uint32_t, std::string> verified_;  // UID -> header block carrying our token
-  std::vector<std::uint32_t> target_;              // remove: the UIDs we flag and expunge
-  std::vector<std::string> secret_forms_;          // every spelling of the secret we might see
+  std::vector<std::uint32_t> search_hits_;            // * SEARCH data of the outstanding search
+  std::vector<std::uint32_t> fetch_requested_;        // UIDs the outstanding FETCH asked for
+  std::map<std::uint32_t, std::string> verified_;     // UID -> header block carrying our token
+  std::vector<std::uint32_t> target_;                 // remove: the UIDs we flag and expunge
+  std::vector<std::uint32_t> deleted_others_;         // remove: \Deleted UIDs not in target_
+  std::map<std::uint32_t, std::string> own_deleted_;  // of those: UID -> own token it carries
+  std::vector<std::string> secret_forms_;             // every spelling of the secret we might see
   Action final_;
 };
 

@@ -30,6 +30,9 @@ struct Config {
   bool implicit_tls = false;  // TLS is already up when start() is called (smtps)
   StartTls starttls = StartTls::required;
   std::optional<Credentials> auth;  // no AUTH when empty (delivery straight to an MX)
+  // Credentials never cross a connection without TLS unless the scenario file says so for this
+  // server; otherwise the step fails before AUTH as starttls_unavailable.
+  bool allow_plaintext_auth = false;
   std::string mail_from;
   std::vector<std::string> rcpt_to;  // one or more
   std::string message;               // the RFC 5322 message; any line endings (LF or CRLF)
@@ -39,6 +42,7 @@ struct Outcome {
   // EHLO keywords of the last EHLO, upper-cased, e.g. "STARTTLS", "AUTH PLAIN LOGIN".
   std::vector<std::string> capabilities;
   bool tls = false;                        // session was encrypted when the message was sent
+  bool plaintext_auth = false;             // credentials were sent without TLS (allowed by file)
   std::optional<std::string> queue_id;     // from the final 250 after the message
   std::optional<ServerReply> final_reply;  // that 250 itself
 };
@@ -77,6 +81,11 @@ class ReplyParser {
 // the brackets; the key of Exchange message tracking across hops), else the InternalId.
 // nullopt when the reply is not 2xx or its format is unknown.
 std::optional<std::string> extract_queue_id(const ServerReply& r);
+
+// What is wrong with `address` as the RFC 5321 Mailbox of a MAIL FROM or RCPT TO
+// (local-part@domain, the local part a dot-string or quoted string, the domain host names or an
+// address literal; 8-bit bytes are taken as SMTPUTF8), in words; nullopt when it is good.
+std::optional<std::string> address_problem(std::string_view address);
 
 // CRLF-normalised (CRLF, bare LF and bare CR each end a line), dot-stuffed, and always
 // terminated with "\r\n.\r\n": a body without a final line break gets one.

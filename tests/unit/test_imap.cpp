@@ -2,6 +2,7 @@
 // client writes and every action it asks for. No sockets, no clocks.
 #include <catch2/catch.hpp>
 
+#include <cctype>
 #include <memory>
 #include <string>
 #include <vector>
@@ -442,7 +443,7 @@ TEST_CASE("ResponseReader bounds a response that chains literal after literal", 
   in.feed("* 1 FETCH (A {" + std::to_string(payload.size()) + "}\r\n");
   in.feed(payload);
   in.feed(" B {" + std::to_string(payload.size()) + "}\r\n");
-  CHECK(reader.next(in, r) == ResponseReader::Status::too_long);
+  CHECK(reader.next(in, r) == ResponseReader::Status::response_too_large);
 }
 
 // ---- The wait dialogue ------------------------------------------------------------------------
@@ -616,20 +617,42 @@ TEST_CASE("STARTTLS required but not offered", "[imap]") {
   expect_failure(run, Reason::starttls_unavailable, "starttls");
 }
 
-TEST_CASE("STARTTLS optional and not offered continues in plaintext", "[imap]") {
+TEST_CASE("STARTTLS optional and not offered: no LOGIN in clear unless the file allows it",
+          "[imap]") {
   Config cfg = config();
   cfg.starttls = StartTls::optional;
-  const Run run =
-      play(cfg, greeting_and_capability("IMAP4rev1") + login(2) + select(3) + search(4, " 7") +
-                    fetch(5, "7", fetch_reply(1, 7, probe_header())) + logout(6));
-  expect_success(run);
-  CHECK_FALSE(run.client->outcome().tls);
-  CHECK(transcript_has(*run.client, TranscriptLine::Dir::note, "STARTTLS not offered"));
+  SECTION("not allowed: the session ends before LOGIN") {
+    const Run run = play(cfg, greeting_and_capability("IMAP4rev1"));
+    expect_failure(run, Reason::starttls_unavailable, "starttls");
+    CHECK(run.last.failure->message.find("allow_plaintext_auth") != std::string::npos);
+    CHECK(run.writes == std::vector<std::string>{"a1 CAPABILITY\r\n"});
+    CHECK_FALSE(run.client->outcome().plaintext_auth);
+  }
+  SECTION("allow_plaintext_auth: continues in plaintext and says so") {
+    cfg.allow_plaintext_auth = true;
+    const Run run =
+        play(cfg, greeting_and_capability("IMAP4rev1") + login(2) + select(3) + search(4, " 7") +
+                      fetch(5, "7", fetch_reply(1, 7, probe_header())) + logout(6));
+    expect_success(run);
+    CHECK_FALSE(run.client->outcome().tls);
+    CHECK(run.client->outcome().plaintext_auth);
+    CHECK(transcript_has(*run.client, TranscriptLine::Dir::note, "STARTTLS not offered"));
+    CHECK(transcript_has(*run.client, TranscriptLine::Dir::note, "without TLS"));
+  }
+}
+
+TEST_CASE("STARTTLS off with an account: no LOGIN unless the file allows it", "[imap]") {
+  Config cfg = config();
+  cfg.starttls = StartTls::off;
+  const Run run = play(cfg, greeting_and_capability("IMAP4rev1 STARTTLS"));
+  expect_failure(run, Reason::starttls_unavailable, "starttls");
+  CHECK_FALSE(wrote(run, "LOGIN"));
 }
 
 TEST_CASE("STARTTLS off never sends STARTTLS, even when offered", "[imap]") {
   Config cfg = config();
   cfg.starttls = StartTls::off;
+  cfg.allow_plaintext_auth = true;
   const Run run =
       play(cfg, greeting_and_capability("IMAP4rev1 STARTTLS") + login(2) + select(3) +
                     search(4, " 7") + fetch(5, "7", fetch_reply(1, 7, probe_header())) + logout(6));
@@ -985,14 +1008,114 @@ TEST_CASE("remove without UIDPLUS, no one else's \\Deleted mail: EXPUNGE", "[ima
   CHECK_FALSE(run.client->outcome().expunge_skipped);
 }
 
+// The header fields FETCH of the \\Deleted messages that are not this run's probe.
+Script fetch_deleted(int n, const std::string& set, const std::string& replies) {
+  return {
+      C(tag(n) + " UID FETCH " + set + " (UID BODY.PEEK[HEADER.FIELDS (X-Mailcanary-Token)])\r\n"),
+      S(replies + tag(n) + " OK Fetch completed.\r\n")};
+}
+
+std::string token_fields(int seq, int uid, const std::string& token) {
+  const std::string fields = token.empty() ? "\r\n" : "X-Mailcanary-Token: " + token + "\r\n\r\n";
+  return "* " + std::to_string(seq) + " FETCH (UID " + std::to_string(uid) +
+         " BODY[HEADER.FIELDS (X-MAILCANARY-TOKEN)] {" + std::to_string(fields.size()) + "}\r\n" +
+         fields + ")\r\n";
+}
+
+const std::string kEarlierToken = "0011223344556677889900aabbccddeeff";
+
 TEST_CASE("remove without UIDPLUS while a user's message is \\Deleted: no EXPUNGE at all",
           "[imap]") {
-  const Run run = play(remove_config(), remove_plain_script(" 3 7") + logout(7));
+  const Run run =
+      play(remove_config(),
+           remove_plain_script(" 3 7") + fetch_deleted(7, "3", token_fields(1, 3, "")) + logout(8));
   expect_success(run);
   for (const std::string& w : run.writes) CHECK(w.find("EXPUNGE") == std::string::npos);
   CHECK(run.client->outcome().expunge_skipped);
   CHECK(run.client->outcome().deleted_uids.empty());
   CHECK(transcript_has(*run.client, TranscriptLine::Dir::note, "not expunging"));
+}
+
+TEST_CASE("remove without UIDPLUS: the scenario's own earlier probes do not block the EXPUNGE",
+          "[imap]") {
+  Config cfg = remove_config();
+  cfg.own_tokens = {kEarlierToken};
+  SECTION("every other \\Deleted message carries a token of ours") {
+    const Run run = play(
+        cfg, remove_plain_script(" 3 5 7") +
+                 fetch_deleted(7, "3,5",
+                               token_fields(1, 3, kEarlierToken) + token_fields(2, 5, kToken)) +
+                 Script{C("a8 EXPUNGE\r\n"), S("* 3 EXPUNGE\r\na8 OK Expunge completed.\r\n")} +
+                 logout(9));
+    expect_success(run);
+    CHECK_FALSE(run.client->outcome().expunge_skipped);
+    CHECK(run.client->outcome().deleted_uids == std::vector<std::uint32_t>{7});
+    CHECK(run.client->outcome().also_expunged == std::vector<std::string>{kEarlierToken});
+  }
+  SECTION("one of them is the user's: nothing is expunged") {
+    const Run run = play(
+        cfg,
+        remove_plain_script(" 3 5 7") +
+            fetch_deleted(7, "3,5", token_fields(1, 3, kEarlierToken) + token_fields(2, 5, "")) +
+            logout(8));
+    expect_success(run);
+    for (const std::string& w : run.writes) CHECK(w.find("EXPUNGE") == std::string::npos);
+    CHECK(run.client->outcome().expunge_skipped);
+    CHECK(run.client->outcome().also_expunged.empty());
+    CHECK(transcript_has(*run.client, TranscriptLine::Dir::note, "UIDs 5)"));
+  }
+  SECTION("a token that is not this scenario's is the user's mail") {
+    const Run run = play(remove_config(),
+                         remove_plain_script(" 3 7") +
+                             fetch_deleted(7, "3", token_fields(1, 3, kEarlierToken)) + logout(8));
+    expect_success(run);
+    CHECK(run.client->outcome().expunge_skipped);
+  }
+  SECTION("a message that does not answer the FETCH is not ours") {
+    const Run run = play(cfg, remove_plain_script(" 3 7") + fetch_deleted(7, "3", "") + logout(8));
+    expect_success(run);
+    CHECK(run.client->outcome().expunge_skipped);
+  }
+}
+
+TEST_CASE("the transcript keeps zero counts: * 0 RECENT", "[imap]") {
+  const Run run = play(
+      implicit(), greeting_and_capability("IMAP4rev1") + login(2) + select(3) + search(4, " 7") +
+                      fetch(5, "7", fetch_reply(1, 7, probe_header())) + logout(6));
+  expect_success(run);
+  CHECK(transcript_has(*run.client, TranscriptLine::Dir::server, "* 0 RECENT"));
+  CHECK(transcript_has(*run.client, TranscriptLine::Dir::server, "* 3 EXISTS"));
+}
+
+TEST_CASE("a secret echoed in capitals is redacted, in the status word too", "[imap]") {
+  std::string shouted = kSentinel;
+  for (char& c : shouted) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const Run run = play(implicit(), {S("* " + shouted + " hello\r\n")});
+  expect_failure(run, Reason::protocol, "greeting");
+  REQUIRE(run.last.failure->reply);
+  CHECK(run.last.failure->reply->status == "<redacted>");
+  for (const TranscriptLine& line : run.client->transcript().lines())
+    CHECK(line.text.find(shouted) == std::string::npos);
+}
+
+TEST_CASE("a literal over the limit names the literal limit, a response over it its own",
+          "[imap]") {
+  const Script before_fetch = greeting_and_capability("IMAP4rev1") + login(2) + select(3) +
+                              search(4, " 7") +
+                              Script{C("a5 UID FETCH 7 (UID BODY.PEEK[HEADER])\r\n")};
+  const Run run =
+      play(implicit(), before_fetch + Script{S("* 1 FETCH (UID 7 BODY[HEADER] {999999999}\r\n")});
+  expect_failure(run, Reason::protocol, "fetch");
+  CHECK(run.last.failure->message.find("literal larger than the limit of " +
+                                       std::to_string(kMaxLiteralBytes)) != std::string::npos);
+  const std::string payload(kMaxLiteralBytes, 'x');
+  const std::string literal = "{" + std::to_string(payload.size()) + "}\r\n";
+  const Run chained =
+      play(implicit(),
+           before_fetch + Script{S("* 1 FETCH (UID 7 A " + literal + payload + " B " + literal)});
+  expect_failure(chained, Reason::protocol, "fetch");
+  CHECK(chained.last.failure->message.find("response larger than the limit of " +
+                                           std::to_string(kMaxResponseBytes)) != std::string::npos);
 }
 
 TEST_CASE("remove touches only UIDs that imap.wait found", "[imap]") {

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cctype>
 #include <cstddef>
 #include <exception>
 #include <limits>
@@ -930,5 +931,101 @@ TEST_CASE("configuration that could inject commands is refused", "[smtp]") {
     Dialogue d(cfg);
     d.play(mx_script(), 3);
     d.require_failure(Reason::internal, "rcpt_to");
+  }
+}
+
+TEST_CASE("no AUTH in clear: STARTTLS optional and not offered fails before AUTH", "[smtp]") {
+  Config cfg = submission();
+  cfg.starttls = StartTls::optional;
+  Dialogue d(cfg);
+  d.play({{"banner", "", kBanner}, {"ehlo", kEhlo, kEhloWithAuth}});
+  const Failure& f = d.require_failure(Reason::starttls_unavailable, "starttls");
+  CHECK(f.message.find("was not offered") != std::string::npos);
+  CHECK(f.message.find("allow_plaintext_auth") != std::string::npos);
+  CHECK(d.client_lines() == std::vector<std::string>{"EHLO probe.example"});
+  CHECK_FALSE(d.client().outcome().plaintext_auth);
+}
+
+TEST_CASE("no AUTH in clear: STARTTLS off with an account fails before AUTH", "[smtp]") {
+  Config cfg = submission();
+  cfg.starttls = StartTls::off;
+  Dialogue d(cfg);
+  d.play({{"banner", "", kBanner}, {"ehlo", kEhlo, kEhloWithAuth}});
+  const Failure& f = d.require_failure(Reason::starttls_unavailable, "starttls");
+  CHECK(f.message.find("is off") != std::string::npos);
+  CHECK(d.client_lines() == std::vector<std::string>{"EHLO probe.example"});
+}
+
+TEST_CASE("allow_plaintext_auth lets AUTH go in clear, and the outcome says so", "[smtp]") {
+  Config cfg = submission();
+  cfg.starttls = StartTls::optional;
+  cfg.allow_plaintext_auth = true;
+  Dialogue d(cfg);
+  d.play(concat(
+      {{{"banner", "", kBanner}, {"ehlo", kEhlo, kEhloWithAuth}, plain_auth()}, transaction()}));
+  d.require_success();
+  CHECK_FALSE(d.client().outcome().tls);
+  CHECK(d.client().outcome().plaintext_auth);
+  CHECK(d.note_contains("without TLS"));
+}
+
+TEST_CASE("allow_plaintext_auth changes nothing where TLS is up", "[smtp]") {
+  Config cfg = submission();
+  cfg.allow_plaintext_auth = true;
+  Dialogue d(cfg);
+  d.play(submission_script());
+  d.require_success();
+  CHECK_FALSE(d.client().outcome().plaintext_auth);
+}
+
+TEST_CASE("a secret echoed in capitals is redacted too", "[smtp]") {
+  std::string shouted(kSecret);
+  for (char& c : shouted) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  Script script = submission_script();
+  script[5].server = "535 5.7.8 " + shouted + " is wrong\r\n";
+  Dialogue d(submission());
+  d.play(script, 6);
+  const Failure& f = d.require_failure(Reason::auth_failed, "auth");
+  REQUIRE(f.reply);
+  CHECK(f.reply->text == "<redacted> is wrong");
+}
+
+TEST_CASE("address_problem: RFC 5321 mailboxes, and what is wrong with the rest", "[smtp]") {
+  for (std::string_view good :
+       {"probe@example.test", "a.b+tag@sub.example.test", "\"john doe\"@example.test",
+        "\"a\\\"b\"@example.test", "user@[192.0.2.7]", "user@[IPv6:2001:db8::1]",
+        "x!#$%&'*+-/=?^_`{|}~@example.test",
+        "\xc3\xa9l\xc3\xa8"
+        "ve@\xc3\xa9"
+        "cole.test"}) {
+    INFO(good);
+    CHECK_FALSE(address_problem(good).has_value());
+  }
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"a@example.test\r\nRSET", "line break"},
+      {"a@example.test\n", "line break"},
+      {std::string("a\0@example.test", 15), "NUL"},
+      {"", "empty"},
+      {"no-at-sign", "no @"},
+      {"@example.test", "before the @ is empty"},
+      {"a@", "domain after the @ is empty"},
+      {".a@example.test", "dots"},
+      {"a.@example.test", "dots"},
+      {"a..b@example.test", "dots"},
+      {"a b@example.test", "' ' is not allowed"},
+      {"a@exa mple.test", "' ' is not allowed in a domain"},
+      {"a@-example.test", "start and end with a letter or digit"},
+      {"a@example..test", "empty label"},
+      {"a@[192.0.2.7", "not closed"},
+      {"\"open@example.test", "not closed"},
+      {"<a@example.test>", "angle brackets"},
+      {std::string(65, 'x') + "@example.test", "64"},
+      {"a@" + std::string(64, 'x') + ".test", "63"},
+  };
+  for (const auto& [address, words] : bad) {
+    INFO(address);
+    const auto problem = address_problem(address);
+    REQUIRE(problem.has_value());
+    CHECK(problem->find(words) != std::string::npos);
   }
 }
