@@ -32,8 +32,10 @@ std::string rfc5322_date(Wall::time_point t) {
   return buf;
 }
 
-bool parse_duration(const std::string& text, std::chrono::milliseconds& out) {
+bool parse_duration(const std::string& text, std::chrono::milliseconds& out, bool* too_long) {
+  if (too_long != nullptr) *too_long = false;
   if (text.empty()) return false;
+  constexpr long long kMaxMs = std::chrono::milliseconds(kMaxDuration).count();
   long long total_ms = 0;
   std::size_t i = 0;
   while (i < text.size()) {
@@ -57,6 +59,11 @@ bool parse_duration(const std::string& text, std::chrono::milliseconds& out) {
       total_ms += n * 3'600'000;
     else
       return false;
+    // Each term is below 10^9 hours, so one addition cannot overflow before this check.
+    if (total_ms > kMaxMs) {
+      if (too_long != nullptr) *too_long = true;
+      return false;
+    }
   }
   out = std::chrono::milliseconds(total_ms);
   return true;

@@ -31,8 +31,14 @@ std::string iso8601(Wall::time_point t);
 // RFC 5322 Date header value in UTC: Mon, 23 Nov 2026 12:00:00 +0000
 std::string rfc5322_date(Wall::time_point t);
 
-// Parses "250ms", "10s", "2m", "1h", "1m30s"; false on anything else.
-bool parse_duration(const std::string& text, std::chrono::milliseconds& out);
+// The longest duration anything takes: a year. Longer ones are refused, so no sum of terms
+// can overflow and no deadline computed from one can either.
+inline constexpr std::chrono::hours kMaxDuration{24 * 365};
+
+// Parses "250ms", "10s", "2m", "1h", "1m30s"; false on anything else, and on anything longer
+// than kMaxDuration (then *too_long is set, when given).
+bool parse_duration(const std::string& text, std::chrono::milliseconds& out,
+                    bool* too_long = nullptr);
 std::string format_duration(std::chrono::milliseconds d);
 
 }  // namespace mc

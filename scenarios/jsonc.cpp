@@ -1,6 +1,7 @@
 #include "scenarios/jsonc.hpp"
 
 #include <cstring>
+#include <string_view>
 
 namespace mc::scn {
 namespace {
@@ -18,8 +19,10 @@ std::size_t skip_blank(const std::string& t, std::size_t i) {
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
       ++i;
     } else if (c == '/' && i + 1 < t.size() && t[i + 1] == '/') {
-      const auto nl = t.find('\n', i);
-      i = nl == std::string::npos ? t.size() : nl + 1;
+      // Where the parser ends a line comment: LF, a lone CR, or a NUL byte. Ending it anywhere
+      // else would shift every place after it.
+      const auto end = t.find_first_of(std::string_view("\n\r\0", 3), i + 2);
+      i = end == std::string::npos ? t.size() : end + 1;
     } else if (c == '/' && i + 1 < t.size() && t[i + 1] == '*') {
       const auto end = t.find("*/", i + 2);
       i = end == std::string::npos ? t.size() : end + 2;
@@ -99,6 +102,28 @@ std::optional<nlohmann::json> parse_jsonc(const std::string& text, ParseError& e
   try {
     return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/true,
                                  /*ignore_comments=*/true);
+  } catch (const nlohmann::json::out_of_range& e) {
+    // A number beyond what a double holds (406, "number overflow parsing '1e999'"): the parser
+    // names the number but not where it is, so it is found in the text.
+    std::string what = e.what();
+    std::string number;
+    if (const auto open = what.find('\''); open != std::string::npos) {
+      const auto close = what.find('\'', open + 1);
+      if (close != std::string::npos) number = what.substr(open + 1, close - open - 1);
+    }
+    std::size_t at = 0;
+    for (auto p = number.empty() ? std::string::npos : text.find(number); p != std::string::npos;
+         p = text.find(number, p + 1)) {
+      if (token_start(text, p) == p) {
+        at = p;
+        break;
+      }
+    }
+    line_column(text, at, error.line, error.column);
+    error.message = number.empty() ? parser_detail(what)
+                                   : "the number " + number.substr(0, 40) +
+                                         " is too large to be read; write a smaller one";
+    return std::nullopt;
   } catch (const nlohmann::json::parse_error& e) {
     std::string detail = parser_detail(e.what());
     // e.byte is 1-based and counts every byte read, comments included.

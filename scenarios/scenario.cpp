@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "probe/clock.hpp"
+#include "protocols/smtp.hpp"
 #include "scenarios/jsonc.hpp"
 
 namespace mc::scn {
@@ -165,33 +166,22 @@ class Loader {
   // Records a problem at JSON path `where`, placed at the member's key when `at_key`, else at
   // its value; a path that is not in the file (a missing key) is placed at its parent.
   void problem(const std::string& where, const std::string& message, bool at_key = false) {
-    if (!mapped_) {
-      found_.push_back({0, {path_, where, message}});
-      return;
-    }
-    std::string w = where;
-    bool exact = true;
-    while (true) {
-      if (auto it = map_.places.find(w); it != map_.places.end()) {
-        const auto& place = it->second;
-        add(exact && at_key && place.key != SourceMap::npos ? place.key : place.value,
-            {path_, where, message});
-        return;
-      }
-      if (w.empty()) break;
-      const auto cut = w.find_last_of(".[");
-      w = cut == std::string::npos ? "" : w.substr(0, cut);
-      exact = false;
-    }
-    found_.push_back({0, {path_, where, message}});
+    found_.push_back(place(where, message, at_key));
   }
 
-  // Hands over this file's problems in the order of the text.
-  void flush(std::vector<Problem>& out) {
-    std::stable_sort(found_.begin(), found_.end(),
-                     [](const Found& a, const Found& b) { return a.offset < b.offset; });
-    for (auto& f : found_) out.push_back(std::move(f.problem));
-    found_.clear();
+  // Something allowed that weakens the probe; it does not stop the run.
+  void warning(const std::string& where, const std::string& message, bool at_key = false) {
+    warned_.push_back(place(where, message, at_key));
+  }
+
+  // Hands over this file's problems and warnings, each in the order of the text.
+  void flush(std::vector<Problem>& problems, std::vector<Problem>& warnings) {
+    for (auto* list : {&found_, &warned_}) {
+      std::stable_sort(list->begin(), list->end(),
+                       [](const Found& a, const Found& b) { return a.offset < b.offset; });
+      for (auto& f : *list) (list == &found_ ? problems : warnings).push_back(std::move(f.problem));
+      list->clear();
+    }
   }
 
  private:
@@ -200,10 +190,30 @@ class Loader {
     Problem problem;
   };
 
-  void add(std::size_t offset, Problem p) {
-    line_column(text_, offset, p.line, p.column);
-    found_.push_back({offset, std::move(p)});
+  Found place(const std::string& where, const std::string& message, bool at_key) {
+    if (!mapped_) return {0, {path_, where, message}};
+    std::string w = where;
+    bool exact = true;
+    while (true) {
+      if (auto it = map_.places.find(w); it != map_.places.end()) {
+        const auto& at = it->second;
+        return located(exact && at_key && at.key != SourceMap::npos ? at.key : at.value,
+                       {path_, where, message});
+      }
+      if (w.empty()) break;
+      const auto cut = w.find_last_of(".[");
+      w = cut == std::string::npos ? "" : w.substr(0, cut);
+      exact = false;
+    }
+    return {0, {path_, where, message}};
   }
+
+  Found located(std::size_t offset, Problem p) {
+    line_column(text_, offset, p.line, p.column);
+    return {offset, std::move(p)};
+  }
+
+  void add(std::size_t offset, Problem p) { found_.push_back(located(offset, std::move(p))); }
 
   void known_keys(const json& obj, const std::string& where, const Names& keys) {
     for (const auto& [key, value] : obj.items()) {
@@ -241,8 +251,13 @@ class Loader {
     }
     const auto s = it->get<std::string>();
     milliseconds d{};
-    if (!parse_duration(s, d)) {
-      problem(at, "\"" + s + "\" is not a duration; write it like " + kLike);
+    bool too_long = false;
+    if (!parse_duration(s, d, &too_long)) {
+      if (too_long)
+        problem(at, "\"" + shortened(s) + "\" is longer than the longest duration allowed, " +
+                        format_duration(kMaxDuration) + "; give a shorter one");
+      else
+        problem(at, "\"" + shortened(s) + "\" is not a duration; write it like " + kLike);
       return std::nullopt;
     }
     if (d.count() == 0) {
@@ -250,6 +265,12 @@ class Loader {
       return std::nullopt;
     }
     return d;
+  }
+
+  // A value quoted in a message: a hostile file may hold kilobytes in one string.
+  static std::string shortened(const std::string& s) {
+    constexpr std::size_t kMax = 40;
+    return s.size() <= kMax ? s : s.substr(0, kMax) + "...";
   }
 
   std::string resolve_path(const std::string& p) const {
@@ -421,10 +442,12 @@ class Loader {
         problem(where, "must be an object with a \"url\"");
         continue;
       }
-      known_keys(sj, where, {"url", "starttls", "tls"});
+      known_keys(sj, where, {"url", "starttls", "tls", "allow_plaintext_auth"});
       Server s;
       s.name = name;
-      s.tls = default_tls;
+      // A server's own "tls" replaces defaults.tls as a whole: a server that names only its CA
+      // must not inherit the defaults' "verify": false.
+      s.tls = sj.contains("tls") ? Tls{} : default_tls;
       auto url = get_string(sj, "url", where);
       if (!url) {
         if (!sj.contains("url"))
@@ -437,6 +460,22 @@ class Loader {
       }
       if (auto st = parse_starttls(sj, where)) s.starttls = *st;
       if (auto t = sj.find("tls"); t != sj.end()) load_tls(*t, where + ".tls", s.tls);
+      if (auto a = sj.find("allow_plaintext_auth"); a != sj.end()) {
+        if (!a->is_boolean())
+          problem(where + ".allow_plaintext_auth", "must be true or false");
+        else
+          s.allow_plaintext_auth = a->get<bool>();
+      }
+      if (!s.tls.verify && (s.implicit_tls || s.starttls != StartTls::off))
+        warning(sj.contains("tls") ? where + ".tls.verify" : where,
+                std::string("TLS certificate verification is off") +
+                    (sj.contains("tls") ? "" : " (from defaults.tls)") +
+                    ": a forged certificate would go unnoticed; give the CA in tls.ca_file "
+                    "instead");
+      if (s.allow_plaintext_auth && !s.implicit_tls)
+        warning(where + ".allow_plaintext_auth",
+                "credentials may be sent without TLS to this server whenever STARTTLS is not "
+                "in effect; anyone on the path could read them");
       f.servers.emplace(name, std::move(s));
     }
   }
@@ -594,7 +633,18 @@ class Loader {
     }
     known_keys(sj, where,
                {"step", "server", "account", "from", "to", "ehlo", "mailbox", "poll_interval",
-                "timeout", "warn", "crit"});
+                "keep", "timeout", "warn", "crit"});
+    if (auto k = sj.find("keep"); k != sj.end()) {
+      if (s.kind != "imap.wait")
+        problem(where + ".keep",
+                "\"keep\" belongs to imap.wait: it says the probe stays in the "
+                "mailbox; remove it here",
+                /*at_key=*/true);
+      else if (!k->is_boolean())
+        problem(where + ".keep", "must be true or false");
+      else
+        s.keep = k->get<bool>();
+    }
     if (auto v = get_string(sj, "server", where)) s.server = *v;
     if (auto v = get_string(sj, "account", where)) s.account = *v;
     if (auto v = get_string(sj, "from", where)) s.from = *v;
@@ -641,6 +691,8 @@ class Loader {
       if (s.to.empty() && !s.account.empty() && f.accounts.count(s.account))
         s.to.push_back(f.accounts.at(s.account).user);
       if (s.to.empty() && !sj.contains("to")) problem(where, "smtp.send needs \"to\"");
+      check_addresses(sj, where, s);
+      check_plaintext_auth(f, s, where);
     } else {
       // imap.delete works on what the preceding imap.wait found, on the same mailbox.
       // What it inherits was checked on the imap.wait; a problem there is not repeated here.
@@ -665,8 +717,84 @@ class Loader {
         problem(where, s.kind + " needs an \"account\"");
       else if (!inherited_account)
         check_account(f, s, where);
+      if (!(inherited_server && inherited_account)) check_plaintext_auth(f, s, where);
     }
     sc.steps.push_back(std::move(s));
+  }
+
+  // Addresses go into MAIL FROM and RCPT TO as they are: a CR or LF would end the command and
+  // start another, so they are checked here, before anything is sent.
+  void check_addresses(const json& sj, const std::string& where, const Step& s) {
+    std::set<std::string> told;  // an account's user stands in for from and to: say it once
+    auto check = [&](const std::string& address, const std::string& at, bool from_account) {
+      auto p = proto::smtp::address_problem(address);
+      if (!p || !told.insert(at + address).second) return;
+      problem(at, "\"" + printable(address) + "\" is not a valid mail address" +
+                      (from_account ? " (it is the account's \"user\")" : "") + ": " + *p);
+    };
+    if (!s.from.empty())
+      check(s.from, sj.contains("from") ? where + ".from" : where, !sj.contains("from"));
+    const auto to = sj.find("to");
+    for (std::size_t i = 0; i < s.to.size(); ++i) {
+      std::string at = where;
+      if (to != sj.end()) at += to->is_array() ? ".to[" + std::to_string(i) + "]" : ".to";
+      check(s.to[i], at, to == sj.end());
+    }
+  }
+
+  // Credentials never cross a connection without TLS unless the file says so for that server.
+  // With starttls "off" that is certain before anything is sent; "optional" is decided by the
+  // server's offer, at run time.
+  void check_plaintext_auth(const File& f, const Step& s, const std::string& where) {
+    if (s.account.empty() || !f.accounts.count(s.account)) return;
+    auto it = f.servers.find(s.server);
+    if (it == f.servers.end()) return;
+    const Server& server = it->second;
+    if (server.implicit_tls || server.starttls != StartTls::off || server.allow_plaintext_auth)
+      return;
+    problem(where + ".account",
+            s.kind + " logs in to \"" + s.server +
+                "\", whose \"starttls\" is \"off\": the password would cross the connection "
+                "unencrypted; use \"starttls\": \"required\" (or an smtps/imaps URL), or set "
+                "\"allow_plaintext_auth\": true on the server if that is really intended");
+  }
+
+  // Control characters would break the one-line message; show them escaped.
+  static std::string printable(const std::string& text) {
+    std::string out;
+    for (unsigned char c : text) {
+      if (c == '\r')
+        out += "\\r";
+      else if (c == '\n')
+        out += "\\n";
+      else if (c < 0x20 || c == 0x7f) {
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "\\x%02x", c);
+        out += hex;
+      } else
+        out += static_cast<char>(c);
+    }
+    return out;
+  }
+
+  // A probe that imap.wait found and no imap.delete removes stays in the mailbox; unless the
+  // file says that is intended, later runs delete it and every run says so.
+  void warn_probes_left_behind(const Scenario& sc) {
+    bool waiting = false;
+    std::size_t at = 0;
+    for (std::size_t k = 0; k < sc.steps.size(); ++k) {
+      const Step& s = sc.steps[k];
+      if (s.kind == "imap.wait" && !s.keep) {
+        waiting = true;
+        at = k;
+      }
+      if (s.kind == "imap.delete") waiting = false;
+    }
+    if (!waiting) return;
+    warning(sc.steps[at].path,
+            "imap.wait without an imap.delete after it leaves the probe in the mailbox; later "
+            "runs delete it; add {\"step\": \"imap.delete\"} after it, or \"keep\": true on "
+            "the imap.wait if probes are meant to stay");
   }
 
   void load_scenarios(const json& root, milliseconds default_timeout,
@@ -727,6 +855,7 @@ class Loader {
         if (sc.steps.size() > before && sc.steps.back().kind == "imap.wait")
           last_wait = sc.steps.size() - 1;
       }
+      warn_probes_left_behind(sc);
       f.scenarios.push_back(std::move(sc));
     }
   }
@@ -738,6 +867,7 @@ class Loader {
   SourceMap map_;
   bool mapped_ = false;
   std::vector<Found> found_;
+  std::vector<Found> warned_;
   Names declared_servers_;
 };
 
@@ -801,10 +931,16 @@ Loaded load_files(const std::vector<std::string>& paths, const LoadOptions& opti
     const auto canonical = fs::weakly_canonical(p, ec);
     if (!seen_files.insert(ec ? p : canonical.string()).second) {
       loader.problem("", "the same file is given twice on the command line; give it once");
-      loader.flush(out.problems);
+      loader.flush(out.problems, out.warnings);
       continue;
     }
-    auto f = loader.load();
+    std::optional<File> f;
+    try {
+      f = loader.load();
+    } catch (const std::exception& e) {
+      // A defect of mailcanary's, but still one file's problem: the others are reported too.
+      loader.problem("", std::string("cannot be read (internal error: ") + e.what() + ")");
+    }
     if (f) {
       std::set<std::string> in_this_file;  // repeats within the file have their own problem
       for (const auto& sc : f->scenarios) {
@@ -817,7 +953,7 @@ Loaded load_files(const std::vector<std::string>& paths, const LoadOptions& opti
                              "; --scenario picks scenarios by name, so give each its own");
       }
     }
-    loader.flush(out.problems);
+    loader.flush(out.problems, out.warnings);
     if (f) out.files.push_back(std::move(*f));
   }
   return out;

@@ -30,7 +30,9 @@ struct Server {
   std::uint16_t port = 0;
   bool implicit_tls = false;
   StartTls starttls = StartTls::required;
-  Tls tls;
+  Tls tls;  // the server's own "tls" block as a whole, else defaults.tls
+  // Credentials may cross this server's connections without TLS: only when the file says so.
+  bool allow_plaintext_auth = false;
 };
 
 struct Account {
@@ -50,6 +52,7 @@ struct Step {
   std::string ehlo;
   std::string mailbox = "INBOX";
   milliseconds poll_interval{250};
+  bool keep = false;  // imap.wait: the probe is meant to stay in the mailbox (no imap.delete)
   std::optional<milliseconds> timeout;
   std::optional<milliseconds> warn;
   std::optional<milliseconds> crit;
@@ -98,6 +101,9 @@ struct Problem {
 struct Loaded {
   std::vector<File> files;
   std::vector<Problem> problems;  // file by file in command line order, each file's in text order
+  // What is allowed but weakens the probe (TLS verification off, credentials in clear, probes
+  // left in the mailbox): printed by validate and run, and listed in the result's warnings.
+  std::vector<Problem> warnings;
 };
 
 struct LoadOptions {

@@ -59,6 +59,7 @@ proto::smtp::Config smtp_config(const File& file, const Step& step, const std::s
   c.ehlo_name = step.ehlo.empty() ? default_ehlo : step.ehlo;
   c.implicit_tls = server.implicit_tls;
   c.starttls = map_starttls<proto::smtp::StartTls>(server.starttls);
+  c.allow_plaintext_auth = server.allow_plaintext_auth;
   if (!step.account.empty()) {
     const Account& a = file.accounts.at(step.account);
     c.auth = proto::smtp::Credentials{a.user, a.password, proto::smtp::AuthMechanism::automatic};
@@ -75,6 +76,7 @@ proto::imap::Config imap_config(const File& file, const Step& step, const std::s
   proto::imap::Config c;
   c.implicit_tls = server.implicit_tls;
   c.starttls = map_starttls<proto::imap::StartTls>(server.starttls);
+  c.allow_plaintext_auth = server.allow_plaintext_auth;
   c.user = a.user;
   c.secret = a.password;
   c.mailbox = step.mailbox;

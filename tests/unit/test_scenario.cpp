@@ -201,11 +201,95 @@ const std::vector<Row>& table() {
              R"({ "step": "smtp.send", "server": "submission", "account": "probe", "colour": "red" },)")}},
        {"{dir}/s.json: line 12, column 74 (scenarios[0].steps[0].colour): unknown key "
         "\"colour\"; known keys here: step, server, account, from, to, ehlo, mailbox, "
-        "poll_interval, timeout, warn, crit"}},
+        "poll_interval, keep, timeout, warn, crit"}},
       {"a short unknown key is not offered an unrelated short one",
        {{"s.json", good_with(R"("name": "roundtrip", )", R"("name": "roundtrip", "id": 7, )")}},
        {"{dir}/s.json: line 11, column 28 (scenarios[0].id): unknown key \"id\"; known keys "
         "here: name, timeout, steps"}},
+      // Addresses go into MAIL FROM and RCPT TO as they are: checked before anything is sent.
+      {"from with CR LF smuggling a command",
+       {{"s.json",
+         good_with(
+             kSendLine,
+             R"({ "step": "smtp.send", "server": "submission", "account": "probe", "from": "a@example.test\r\nRSET" },)")}},
+       {"{dir}/s.json: line 12, column 82 (scenarios[0].steps[0].from): "
+        "\"a@example.test\\r\\nRSET\" is not a valid mail address: it contains a line break (CR "
+        "or LF), which would end the SMTP command early"}},
+      {"recipients that are not RFC 5321 addresses",
+       {{"s.json",
+         good_with(
+             kSendLine,
+             R"({ "step": "smtp.send", "server": "submission", "account": "probe", "to": ["ok@example.test", "no-at-sign", "a..b@example.test", "x@-bad-.test", "<y@example.test>", "n\u0000@example.test"] },)")}},
+       {"{dir}/s.json: line 12, column 100 (scenarios[0].steps[0].to[1]): \"no-at-sign\" is not "
+        "a valid mail address: it has no @; write it like probe@example.test",
+        "{dir}/s.json: line 12, column 114 (scenarios[0].steps[0].to[2]): \"a..b@example.test\" "
+        "is not a valid mail address: dots before the @ may not lead, trail or repeat (write it "
+        "quoted)",
+        "{dir}/s.json: line 12, column 135 (scenarios[0].steps[0].to[3]): \"x@-bad-.test\" is "
+        "not a valid mail address: a label of the domain must start and end with a letter or "
+        "digit",
+        "{dir}/s.json: line 12, column 151 (scenarios[0].steps[0].to[4]): \"<y@example.test>\" "
+        "is not a valid mail address: write it without angle brackets: mailcanary adds them",
+        "{dir}/s.json: line 12, column 171 (scenarios[0].steps[0].to[5]): "
+        "\"n\\x00@example.test\" is not a valid mail address: it contains a NUL byte"}},
+      {"an account user that is no address, used as from and to",
+       {{"s.json", good_with(R"("user": "probe@example.test")", R"("user": "probe user")")}},
+       {"{dir}/s.json: line 12, column 7 (scenarios[0].steps[0]): \"probe user\" is not a valid "
+        "mail address (it is the account's \"user\"): it has no @; write it like "
+        "probe@example.test"}},
+      {"starttls off with an account would send the password in clear",
+       {{"s.json", good_with(R"("smtp://mail.example.test:587" })",
+                             R"("smtp://mail.example.test:587", "starttls": "off" })")}},
+       {"{dir}/s.json: line 12, column 65 (scenarios[0].steps[0].account): smtp.send logs in to "
+        "\"submission\", whose \"starttls\" is \"off\": the password would cross the connection "
+        "unencrypted; use \"starttls\": \"required\" (or an smtps/imaps URL), or set "
+        "\"allow_plaintext_auth\": true on the server if that is really intended"}},
+      {"keep on a step that is not imap.wait",
+       {{"s.json", good_with(R"({ "step": "imap.delete" } ])",
+                             R"({ "step": "imap.delete", "keep": true } ])")}},
+       {"{dir}/s.json: line 14, column 32 (scenarios[0].steps[2].keep): \"keep\" belongs to "
+        "imap.wait: it says the probe stays in the mailbox; remove it here"}},
+      {"allow_plaintext_auth must be a boolean",
+       {{"s.json",
+         good_with(R"("smtp://mail.example.test:587" })",
+                   R"("smtp://mail.example.test:587", "allow_plaintext_auth": "yes" })")}},
+       {"{dir}/s.json: line 4, column 84 (servers.submission.allow_plaintext_auth): must be true "
+        "or false"}},
+
+      // Hostile input found by fuzzing: every one an ordinary located problem.
+      {"a number too large for a double",
+       {{"s.json", "{\n  \"version\": 1e999 }\n"}},
+       {"{dir}/s.json: line 2, column 14: not valid JSON: the number 1e999 is too large to be "
+        "read; write a smaller one"}},
+      {"a line comment ended by a lone CR keeps every place after it",
+       {{"s.json", good_with(R"("version": 1,)",
+                             "\"version\": 1, // note\r \"vantage\": \"a\", \"vantage\": \"b\",")}},
+       {"{dir}/s.json: line 2, column 42 (vantage): duplicate key \"vantage\" (first at line 2, "
+        "column 26); only the last one would count: remove one of them"}},
+      {"a line comment ended by a NUL keeps every place after it",
+       {{"s.json",
+         good_with(
+             R"("version": 1,)",
+             std::string("\"version\": 1, //\0 \"vantage\": \"a\", \"vantage\": \"b\",", 49))}},
+       {"{dir}/s.json: line 2, column 37 (vantage): duplicate key \"vantage\" (first at line 2, "
+        "column 21); only the last one would count: remove one of them"}},
+      {"a duration whose terms add up past any limit",
+       {{"s.json", good_with(R"("timeout": "60s")", "\"timeout\": \"" +
+                                                        [] {
+                                                          std::string t;
+                                                          for (int i = 0; i < 2600; ++i)
+                                                            t += "999999999h";
+                                                          return t;
+                                                        }() +
+                                                        "\"")}},
+       {"{dir}/s.json: line 11, column 39 (scenarios[0].timeout): "
+        "\"999999999h999999999h999999999h999999999h...\" is longer than the longest duration "
+        "allowed, 8760h; give a shorter one"}},
+      {"a duration over a year",
+       {{"s.json", good_with(R"("timeout": "60s")", R"("timeout": "9000h")")}},
+       {"{dir}/s.json: line 11, column 39 (scenarios[0].timeout): \"9000h\" is longer than the "
+        "longest duration allowed, 8760h; give a shorter one"}},
+
       {"unknown step near a known one",
        {{"s.json", good_with(R"("smtp.send")", R"("smtp.sned")")}},
        {"{dir}/s.json: line 12, column 17 (scenarios[0].steps[0].step): unknown step "
@@ -486,4 +570,100 @@ TEST_CASE("the source map places values by JSON path and finds repeated keys", "
   CHECK(map.duplicates[0].key == "warn");
   CHECK(map.duplicates[0].offset == text.find("\"warn\""));
   CHECK(map.duplicates[0].first == text.find("\"w\\u0061rn\""));
+}
+
+TEST_CASE("a number too large for a double does not stop the other files' problems", "[scenario]") {
+  ::setenv("MC_TEST_PW", kSentinel, 1);
+  TempDir dir;
+  const Row row{"two files",
+                {{"a.json", "{ \"version\": 4E444 }"},
+                 {"b.json", good_with(R"("version": 1,)", R"("version": 1, "vantge": "x",)")}},
+                {}};
+  const auto problems = load_row(row, dir.path());
+  REQUIRE(problems.size() == 2);
+  CHECK(problems[0] == dir.path() +
+                           "/a.json: line 1, column 14: not valid JSON: the number 4E444 is too "
+                           "large to be read; write a smaller one");
+  CHECK(problems[1].find("b.json: line 2") != std::string::npos);
+  CHECK(problems[1].find("unknown key \"vantge\"") != std::string::npos);
+}
+
+TEST_CASE("a server's own tls block replaces defaults.tls as a whole", "[scenario]") {
+  ::setenv("MC_TEST_PW", kSentinel, 1);
+  TempDir dir;
+  const std::string text = edit(
+      edit(
+          good_with(
+              R"("version": 1,)",
+              R"("version": 1, "defaults": { "tls": { "verify": false, "ca_file": "ca.pem", "server_name": "d.test" } },)"),
+          R"("store": { "url": "imaps://mail.example.test" })",
+          R"("store": { "url": "imaps://mail.example.test", "tls": { "ca_file": "own.pem" } },
+    "bare": { "url": "imaps://mail.example.test", "tls": {} })"),
+      R"("submission": { "url": "smtp://mail.example.test:587" })",
+      R"("submission": { "url": "smtp://mail.example.test:587" })");
+  const Row row{
+      "tls", {{"s.json", text}, {"ca.pem", "x", 0644, false}, {"own.pem", "y", 0644, false}}, {}};
+  mc::scn::Loaded loaded;
+  REQUIRE(load_row(row, dir.path(), &loaded).empty());
+  const auto& servers = loaded.files.at(0).servers;
+  // The defaults, whole, where a server says nothing about TLS.
+  CHECK_FALSE(servers.at("submission").tls.verify);
+  CHECK(servers.at("submission").tls.ca_file == dir.path() + "/ca.pem");
+  CHECK(servers.at("submission").tls.server_name == "d.test");
+  // Its own block, whole, where it has one: nothing of the defaults leaks in.
+  CHECK(servers.at("store").tls.verify);
+  CHECK(servers.at("store").tls.ca_file == dir.path() + "/own.pem");
+  CHECK(servers.at("store").tls.server_name.empty());
+  CHECK(servers.at("bare").tls.verify);
+  CHECK(servers.at("bare").tls.ca_file.empty());
+  // Every server that does not verify is a warning, with its place.
+  REQUIRE(loaded.warnings.size() == 1);
+  CHECK(loaded.warnings[0].format() ==
+        dir.path() +
+            "/s.json: line 4, column 19 (servers.submission): TLS certificate verification is off "
+            "(from defaults.tls): a forged certificate would go unnoticed; give the CA in "
+            "tls.ca_file instead");
+}
+
+TEST_CASE("warnings: credentials in clear, verification off, probes left in the mailbox",
+          "[scenario]") {
+  ::setenv("MC_TEST_PW", kSentinel, 1);
+  TempDir dir;
+  auto warnings_of = [&](const std::string& text) {
+    mc::scn::Loaded loaded;
+    const Row row{"w", {{"s.json", text}}, {}};
+    const auto problems = load_row(row, dir.path(), &loaded);
+    CHECK(problems.empty());
+    std::vector<std::string> out;
+    for (const auto& w : loaded.warnings)
+      out.push_back(replace_all(w.format(), dir.path(), "{dir}"));
+    fs::remove(dir.path() + "/s.json");
+    return out;
+  };
+  CHECK(warnings_of(kGood).empty());
+  CHECK(
+      warnings_of(good_with(
+          R"("smtp://mail.example.test:587" })",
+          R"("smtp://mail.example.test:587", "starttls": "off", "allow_plaintext_auth": true })")) ==
+      std::vector<std::string>{
+          "{dir}/s.json: line 4, column 103 (servers.submission.allow_plaintext_auth): "
+          "credentials may be sent without TLS to this server whenever STARTTLS is not in "
+          "effect; anyone on the path could read them"});
+  CHECK(warnings_of(good_with(R"("imaps://mail.example.test" })",
+                              R"("imaps://mail.example.test", "tls": { "verify": false } })")) ==
+        std::vector<std::string>{
+            "{dir}/s.json: line 5, column 71 (servers.store.tls.verify): TLS certificate "
+            "verification is off: a forged certificate would go unnoticed; give the CA in "
+            "tls.ca_file instead"});
+  const std::string no_delete = good_with(R"(,
+      { "step": "imap.delete" } ])",
+                                          " ]");
+  CHECK(warnings_of(no_delete) ==
+        std::vector<std::string>{
+            "{dir}/s.json: line 13, column 7 (scenarios[0].steps[1]): imap.wait without an "
+            "imap.delete after it leaves the probe in the mailbox; later runs delete it; add "
+            "{\"step\": \"imap.delete\"} after it, or \"keep\": true on the imap.wait if probes "
+            "are meant to stay"});
+  CHECK(warnings_of(edit(no_delete, R"("crit": "20s" })", R"("crit": "20s", "keep": true })"))
+            .empty());
 }
