@@ -40,7 +40,8 @@ constexpr rlim_t kFdReserve = 32;
 const char* kUsage =
     "usage:\n"
     "  mailcanary run FILE [FILE...] [options]   run the scenarios once (cron) or --every D\n"
-    "  mailcanary validate FILE [FILE...]        check files, print every problem, send nothing\n"
+    "  mailcanary validate FILE [FILE...] [--every D]\n"
+    "                                            check files, print every problem, send nothing\n"
     "  mailcanary version\n"
     "\n"
     "run options:\n"
@@ -186,10 +187,48 @@ bool report_problems(const std::vector<mc::scn::Problem>& problems) {
   return !problems.empty();
 }
 
+// Allowed, but never silently: TLS verification off, credentials in clear, probes left behind.
+std::vector<std::string> report_warnings(const std::vector<mc::scn::Problem>& warnings) {
+  std::vector<std::string> out;
+  for (const auto& w : warnings) {
+    std::cerr << "mailcanary: warning: " << w.format() << "\n";
+    out.push_back(w.format());
+  }
+  return out;
+}
+
+bool wants_help(int argc, char** argv) {
+  for (int i = 2; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") return true;
+  }
+  return false;
+}
+
+// validate takes the options that change what is valid (--every D: a scenario timeout must fit
+// in it); any other option is refused, never taken for a file name.
 int cmd_validate(int argc, char** argv) {
-  std::vector<std::string> files(argv + 2, argv + argc);
+  std::vector<std::string> files;
+  mc::scn::LoadOptions load;
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--every") {
+      std::chrono::milliseconds d{};
+      if (i + 1 >= argc || !positive_duration(argv[i + 1], d))
+        return usage_error("--every needs a duration like 60s or 5m");
+      load.every = d;
+      ++i;
+    } else if (!arg.empty() && arg[0] == '-' && arg != "-") {
+      return usage_error("validate: unknown option " + arg +
+                         "; validate takes scenario files and --every D (the other run options "
+                         "do not change what is valid)");
+    } else {
+      files.push_back(arg);
+    }
+  }
   if (files.empty()) return usage_error("validate needs at least one scenario file");
-  const auto loaded = mc::scn::load_files(files);
+  const auto loaded = mc::scn::load_files(files, load);
+  report_warnings(loaded.warnings);
   if (report_problems(loaded.problems)) {
     std::cerr << loaded.problems.size() << " problem(s) found\n";
     return kUnknown;
@@ -254,7 +293,9 @@ Reported report(mc::RunResult run, const Args& a, mc::Mono::time_point deadline)
 
   std::vector<std::string> failed = mc::run_reporters(first, run, ctx);
   for (const auto& f : failed) run.warnings.push_back("reporter " + f);
-  for (const auto& w : run.warnings) std::cerr << "mailcanary: warning: " << w << "\n";
+  // The files' warnings were printed when they were loaded.
+  for (std::size_t i = a.run.file_warnings.size(); i < run.warnings.size(); ++i)
+    std::cerr << "mailcanary: warning: " << run.warnings[i] << "\n";
   if (a.nagios)
     mc::NagiosReporter(std::cout).write(run, ctx);
   else if (a.json_path != "-")
@@ -385,12 +426,7 @@ int cmd_run(int argc, char** argv) {
       selected += a.run.scenarios.empty() ||
                   std::find(a.run.scenarios.begin(), a.run.scenarios.end(), sc.name) !=
                       a.run.scenarios.end();
-  // Turning verification off is allowed, but never silently.
-  for (const auto& f : loaded.files)
-    for (const auto& [name, server] : f.servers)
-      if (!server.tls.verify)
-        std::cerr << "mailcanary: warning: " << f.path << ": servers." << name
-                  << ": TLS certificate verification is off (tls.verify is false)\n";
+  a.run.file_warnings = report_warnings(loaded.warnings);
 
   fit_open_file_limit(a.run.max_concurrency, selected);
   if (a.run.state_dir.empty()) a.run.state_dir = mc::default_state_dir();
@@ -416,8 +452,12 @@ int cmd_run(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   if (argc < 2) return usage_error("no command given");
-  curl_global_init(CURL_GLOBAL_DEFAULT);  // before any thread starts
   const std::string cmd = argv[1];
+  if ((cmd == "run" || cmd == "validate") && wants_help(argc, argv)) {
+    std::cout << kUsage;
+    return 0;
+  }
+  curl_global_init(CURL_GLOBAL_DEFAULT);  // before any thread starts
   try {
     if (cmd == "run") return cmd_run(argc, argv);
     if (cmd == "validate") return cmd_validate(argc, argv);

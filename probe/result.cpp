@@ -99,6 +99,7 @@ json step_json(const StepResult& s) {
   if (!s.uids.empty()) j["uids"] = s.uids;
   if (s.searches) j["searches"] = *s.searches;
   if (s.expunge_skipped) j["expunge_skipped"] = *s.expunge_skipped;
+  if (s.plaintext_auth) j["plaintext_auth"] = *s.plaintext_auth;
   if (!s.transcript.empty()) j["transcript"] = transcript_json(s.transcript);
   return j;
 }
@@ -134,8 +135,12 @@ json scenario_json(const ScenarioResult& sc) {
     json out = json::array();
     for (const auto& p : probes) {
       json e = {{"token", p.token}, {"queued_at", iso8601(p.queued_at)}};
+      if (p.seen_at) e["seen_at"] = iso8601(*p.seen_at);
       if (p.delivered_at) e["delivered_at"] = iso8601(*p.delivered_at);
-      if (p.delivery_s) e["delivery_s"] = round_us(*p.delivery_s);
+      if (p.delivery_s) {
+        e["delivery_s"] = round_us(*p.delivery_s);
+        e["delivery_precision_s"] = 1;  // from a Received: date, which has whole seconds
+      }
       out.push_back(std::move(e));
     }
     return out;

@@ -48,6 +48,7 @@ struct StepResult {
   std::vector<std::uint32_t> uids;  // imap.wait: found; imap.delete: deleted
   std::optional<int> searches;
   std::optional<bool> expunge_skipped;
+  std::optional<bool> plaintext_auth;  // credentials crossed without TLS (allow_plaintext_auth)
   std::vector<proto::TranscriptLine> transcript;  // kept for failed steps only
 };
 
@@ -61,8 +62,10 @@ struct ScenarioFailure {
 struct EarlierProbe {
   std::string token;
   Wall::time_point queued_at{};
-  std::optional<Wall::time_point> delivered_at;  // late: the topmost Received: header's date
-  std::optional<double> delivery_s;              // late: delivered_at - queued_at
+  std::optional<Wall::time_point> seen_at;  // late: when this run's search found it
+  // late: the topmost Received: header's date, i.e. when the mailstore took it; whole seconds
+  std::optional<Wall::time_point> delivered_at;
+  std::optional<double> delivery_s;  // late: delivered_at - queued_at, both in whole seconds
 };
 
 struct ScenarioResult {

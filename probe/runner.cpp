@@ -35,6 +35,15 @@ using proto::Reason;
 // outage cannot make one run spend its time cleaning up.
 constexpr std::size_t kMaxSweepsPerRun = 10;
 
+// A Received: header's date has whole seconds, so the delivery time it gives has whole seconds
+// too: the queue time is taken at the same precision. Nothing is clamped: a negative value
+// means the clocks of the mailstore and the probe disagree.
+double whole_seconds_between(Wall::time_point queued, Wall::time_point delivered) {
+  using std::chrono::floor;
+  using std::chrono::seconds;
+  return static_cast<double>((floor<seconds>(delivered) - floor<seconds>(queued)).count());
+}
+
 struct ScenarioRun {
   const scn::File& file;
   const scn::Scenario& scenario;
@@ -48,15 +57,18 @@ struct ScenarioRun {
   std::optional<Mono::time_point> queued;
   std::vector<std::uint32_t> found_uids;
   std::uint32_t uidvalidity = 0;
-  bool deleted = false;  // imap.delete finished with what imap.wait found
+  bool deleted = false;  // imap.delete finished with what imap.wait found, expunged
+  // The scenario's own session to its mailbox failed on the server's side (connection, TLS,
+  // login, a refusal, a timeout): the sweep must not try that server again in this run.
+  bool store_failed = false;
+  Mono::time_point scenario_deadline{};
 
   asio::awaitable<void> run() {
     clock = Stopwatch();
     result.name = scenario.name;
     result.token = new_probe_token();
     result.started_at = clock.wall_origin();
-    const Mono::time_point scenario_deadline =
-        std::min(clock.origin() + scenario.timeout, run_deadline);
+    scenario_deadline = std::min(clock.origin() + scenario.timeout, run_deadline);
 
     for (const auto& step : scenario.steps) {
       StepResult sr;
@@ -80,6 +92,8 @@ struct ScenarioRun {
       sr.duration_s = Stopwatch::seconds(Mono::now() - begin);
       if (failure) {
         sr.status = "failed";
+        if (step.kind != "smtp.send" && failure->reason != Reason::not_delivered)
+          store_failed = true;
         result.failure = ScenarioFailure{step.kind, std::move(*failure)};
         result.status = Status::critical;
       } else {
@@ -90,6 +104,28 @@ struct ScenarioRun {
     result.duration_s = Stopwatch::seconds(Mono::now() - clock.origin());
     settle_pending();
     co_await sweep_earlier();
+  }
+
+  // The run's deadline passed while this scenario waited for a free slot: it reports that, and
+  // it never connects anywhere. Blaming the first server's banner would accuse a healthy one.
+  void never_started(std::size_t max_concurrency) {
+    result.name = scenario.name;
+    result.started_at = Wall::now();
+    result.status = Status::critical;
+    result.failure = ScenarioFailure{
+        "", Failure{Reason::timeout, "queued",
+                    "never started: the run's deadline passed while the scenario waited for one "
+                    "of the " +
+                        std::to_string(max_concurrency) +
+                        " slots (--max-concurrency); nothing was sent",
+                    std::nullopt}};
+    for (const auto& step : scenario.steps) {
+      StepResult sr;
+      sr.step = step.kind;
+      sr.status = "skipped";
+      result.steps.push_back(std::move(sr));
+    }
+    result.pending = static_cast<int>(earlier.size());
   }
 
   const scn::Step* wait_step() const {
@@ -113,15 +149,23 @@ struct ScenarioRun {
       warnings.push_back("cannot remember the probe of scenario " + scenario.name + ": " + *err);
   }
 
-  // At the end of the run: forgotten when deleted (or when the scenario keeps its probes),
-  // marked seen when found but left behind, kept as it is when never found.
+  // At the end of the run: forgotten when deleted, or when the file says the probe is meant to
+  // stay ("keep"); marked seen when found but left behind (not deleted, or flagged without an
+  // expunge), so that a later run deletes it; kept as it is when never found.
   void settle_pending() {
     if (!tracks_probe() || !result.queued_at) return;
     const bool seen = !found_uids.empty();
-    if (seen && (deleted || !has_step("imap.delete")))
+    const bool kept = !has_step("imap.delete") && wait_step()->keep;
+    if (seen && (deleted || kept))
       PendingStore(options.state_dir).remove(result.token);
     else if (seen)
       remember_probe(true);
+  }
+
+  std::vector<std::string> earlier_tokens() const {
+    std::vector<std::string> tokens;
+    for (const auto& p : earlier) tokens.push_back(p.token);
+    return tokens;
   }
 
   // Looks for this scenario's probes of earlier runs, deletes those it finds and reports them as
@@ -132,37 +176,45 @@ struct ScenarioRun {
     if (wait == nullptr || earlier.empty()) co_return;
     const PendingStore store(options.state_dir);
     const auto& server = file.servers.at(wait->server);
-    // One budget for all of them, and none left after the first session that failed: during
-    // an outage, pending probes pile up and must not make the run itself hang on them.
+    // One budget for all of them, inside the scenario's own timeout, and none at all when this
+    // scenario's own session to the server just failed (a wrong password must not be tried
+    // twice, an outage must not double the run), nor after the first sweep that fails.
     const auto budget_end =
-        std::min(run_deadline, Mono::now() + wait->timeout.value_or(std::chrono::seconds(30)));
+        std::min(scenario_deadline, Mono::now() + wait->timeout.value_or(std::chrono::seconds(30)));
     std::size_t sweeps = 0;
-    bool server_failed = false;
+    bool server_failed = store_failed;
+    std::vector<std::string> expunged;  // earlier probes that went with another's EXPUNGE
     for (const auto& p : earlier) {
+      if (std::find(expunged.begin(), expunged.end(), p.token) != expunged.end()) {
+        store.remove(p.token);
+        continue;
+      }
       if (++sweeps > kMaxSweepsPerRun || server_failed || Mono::now() >= budget_end) {
         ++result.pending;
         continue;
       }
       auto config = scn::imap_config(file, *wait, p.token);
       config.mode = proto::imap::Mode::remove;  // no UIDs: only hits whose header proves it
+      config.own_tokens = earlier_tokens();
       proto::imap::Client client(std::move(config));
       auto out = co_await run_session(session_options(server, budget_end), client);
       server_failed = out.failure.has_value();
       const auto& oc = client.outcome();
       const bool found = !oc.headers.empty();
-      EarlierProbe e{p.token, p.queued_at, std::nullopt, std::nullopt};
+      EarlierProbe e{p.token, p.queued_at, std::nullopt, std::nullopt, std::nullopt};
       if (found) {
+        if (auto seen = phase_end(out, "search")) e.seen_at = clock.wall_at(*seen);
         if (auto t = proto::topmost_received_date(oc.headers)) {
           e.delivered_at = Wall::from_time_t(static_cast<std::time_t>(*t));
-          // The header's date has whole seconds; the queue time has milliseconds.
-          e.delivery_s =
-              std::max(0.0, std::chrono::duration<double>(*e.delivered_at - p.queued_at).count());
+          e.delivery_s = whole_seconds_between(p.queued_at, *e.delivered_at);
         }
         if (!p.seen) result.late.push_back(e);
       }
-      // Flagged \Deleted without an expunge (no UIDPLUS, others' mail flagged) counts as done,
-      // as it does for imap.delete itself.
-      if (found && !out.failure && (!oc.deleted_uids.empty() || oc.expunge_skipped)) {
+      if (!out.failure)
+        expunged.insert(expunged.end(), oc.also_expunged.begin(), oc.also_expunged.end());
+      // Only an expunged probe is done with: one left flagged \Deleted (no UIDPLUS, a user's
+      // mail flagged too) stays pending until a later run can expunge it safely.
+      if (found && !out.failure && !oc.deleted_uids.empty()) {
         store.remove(p.token);
       } else if (found) {
         PendingProbe still = p;
@@ -239,6 +291,7 @@ struct ScenarioRun {
     auto out = co_await run_session(session_options(server, deadline), client);
     record(server, out, client, sr);
     sr.queue_id = client.outcome().queue_id;
+    if (client.outcome().plaintext_auth) sr.plaintext_auth = true;
     if (!out.failure) {
       queued = phase_end(out, "message");
       if (queued) result.queued_at = clock.wall_at(*queued);
@@ -254,6 +307,7 @@ struct ScenarioRun {
     auto out = co_await run_session(session_options(server, deadline), client);
     record(server, out, client, sr);
     const auto& oc = client.outcome();
+    if (oc.plaintext_auth) sr.plaintext_auth = true;
     sr.searches = oc.searches;
     sr.uids = oc.found_uids;
     if (!oc.found_uids.empty()) {
@@ -281,12 +335,34 @@ struct ScenarioRun {
     auto config = scn::imap_config(file, step, result.token);
     config.uids = found_uids;
     config.uidvalidity = uidvalidity;
+    config.own_tokens = earlier_tokens();
     proto::imap::Client client(std::move(config));
     auto out = co_await run_session(session_options(server, deadline), client);
     record(server, out, client, sr);
-    sr.uids = client.outcome().deleted_uids;
-    if (client.outcome().expunge_skipped) sr.expunge_skipped = true;
-    deleted = !out.failure;
+    const auto& oc = client.outcome();
+    sr.uids = oc.deleted_uids;
+    if (oc.plaintext_auth) sr.plaintext_auth = true;
+    deleted = !out.failure && !oc.expunge_skipped;
+    if (!out.failure) {
+      for (const auto& token : oc.also_expunged) PendingStore(options.state_dir).remove(token);
+      std::erase_if(earlier, [&](const PendingProbe& p) {
+        return std::find(oc.also_expunged.begin(), oc.also_expunged.end(), p.token) !=
+               oc.also_expunged.end();
+      });
+    }
+    if (oc.expunge_skipped) {
+      // The probe stays flagged \Deleted in the mailbox: not a silent OK. It stays pending, so
+      // a later run expunges it once no one else's mail is flagged.
+      sr.expunge_skipped = true;
+      sr.status = "warning";
+      result.status = worst(result.status, Status::warning);
+      warnings.push_back("scenario " + scenario.name +
+                         ": imap.delete flagged the probe \\Deleted "
+                         "but did not expunge it: other messages in " +
+                         step.mailbox +
+                         " are flagged \\Deleted and the server has no UIDPLUS; a later run "
+                         "expunges it");
+    }
     co_return out.failure;
   }
 };
@@ -321,6 +397,7 @@ RunResult run_scenarios(const std::vector<scn::File>& files, const RunOptions& o
                                                  sc.name) != options.scenarios.end())
         selected.emplace_back(&f, &sc);
 
+  run.warnings = options.file_warnings;
   std::vector<PendingProbe> pending;
   if (!options.state_dir.empty()) pending = PendingStore(options.state_dir).load(run.warnings);
 
@@ -362,6 +439,10 @@ RunResult run_scenarios(const std::vector<scn::File>& files, const RunOptions& o
         co_await pause.async_wait(asio::use_awaitable);
       }
       ScenarioResult& sc = run.scenarios[i];
+      if (Mono::now() >= run_deadline) {
+        runs[i]->never_started(options.max_concurrency);
+        continue;
+      }
       try {
         co_await runs[i]->run();
       } catch (const std::exception& ex) {

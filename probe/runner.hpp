@@ -23,6 +23,8 @@ struct RunOptions {
   std::size_t max_concurrency = 32;                   // scenarios in flight at once
   std::string state_dir;                              // empty: no late/lost tracking
   std::chrono::milliseconds lost_after{std::chrono::hours(1)};  // pending probe -> lost
+  // What loading the files warned about; every run's result document lists it.
+  std::vector<std::string> file_warnings;
   // Set from another thread to stop the run at once; its result is then incomplete.
   const std::atomic<bool>* abandon = nullptr;
 };

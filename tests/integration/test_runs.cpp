@@ -122,6 +122,58 @@ TEST_CASE("--every refuses scenarios whose timeout is longer than the interval",
   fs::remove_all(dir);
 }
 
+TEST_CASE("validate takes --every, refuses other options, and never reads them as files",
+          "[runs]") {
+  const std::string dir = mc::test::make_temp_dir("mc-validate");
+  const std::string file = scenario_file(dir, 9, 1, "2m");
+  const auto fits = mc::test::run_program(MAILCANARY_BIN, {"validate", file, "--every", "5m"});
+  CHECK(fits.exit_code == 0);
+  CHECK(fits.out.find(file + ": ok") != std::string::npos);
+  const auto too_long = mc::test::run_program(MAILCANARY_BIN, {"validate", file, "--every", "5s"});
+  CHECK(too_long.exit_code == 3);
+  CHECK(too_long.err.find("is longer than the --every interval 5s") != std::string::npos);
+  CHECK(too_long.err.find("cannot read") == std::string::npos);
+  const auto other = mc::test::run_program(MAILCANARY_BIN, {"validate", file, "--json", "x"});
+  CHECK(other.exit_code == 3);
+  CHECK(other.err.find("validate: unknown option --json") != std::string::npos);
+  const auto bad = mc::test::run_program(MAILCANARY_BIN, {"validate", file, "--every", "soon"});
+  CHECK(bad.exit_code == 3);
+  CHECK(bad.err.find("--every needs a duration") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("--help prints the usage and exits 0, for the program and each command", "[runs]") {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"--help"},
+                                               {"help"},
+                                               {"run", "--help"},
+                                               {"validate", "--help"},
+                                               {"run", "x.json", "-h"}}) {
+    const auto r = mc::test::run_program(MAILCANARY_BIN, args);
+    INFO(args.front() << " " << args.back());
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.rfind("usage:", 0) == 0);
+    CHECK(r.out.find("validate FILE [FILE...] [--every D]") != std::string::npos);
+    CHECK(r.err.empty());
+  }
+}
+
+TEST_CASE("--every: a round abandoned after the grace period says so on a line of its own",
+          "[runs]") {
+  const std::string dir = mc::test::make_temp_dir("mc-every");
+  FakeServer hang([](Conn& c, int) { c.hang(30); });
+  mc::test::Spawned probe(MAILCANARY_BIN, {"run", scenario_file(dir, hang.port(), 1, "30s"),
+                                           "--every", "60s", "--state-dir", dir + "/state"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  probe.signal(SIGTERM);
+  const auto r = probe.wait(30);
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  const std::string last = "mailcanary: round 1 abandoned after the grace period\n";
+  REQUIRE(r.err.size() >= last.size());
+  CHECK(r.err.compare(r.err.size() - last.size(), last.size(), last) == 0);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("--deadline against servers that never answer: every scenario reports in time",
           "[runs]") {
   const std::string dir = mc::test::make_temp_dir("mc-deadline");
@@ -188,7 +240,9 @@ TEST_CASE("a run killed while waiting has already recorded its probe as pending"
       {"servers",
        {{"mx", {{"url", "smtp://127.0.0.1:" + std::to_string(mx.port())}, {"starttls", "off"}}},
         {"store",
-         {{"url", "imap://127.0.0.1:" + std::to_string(store.port())}, {"starttls", "off"}}}}},
+         {{"url", "imap://127.0.0.1:" + std::to_string(store.port())},
+          {"starttls", "off"},
+          {"allow_plaintext_auth", true}}}}},
       {"accounts", {{"probe", {{"user", "probe"}, {"password", {{"env", "MC_KILL_PW"}}}}}}},
       {"scenarios", json::array({{{"name", "killed"},
                                   {"timeout", "30s"},

@@ -188,8 +188,10 @@ TEST_CASE("nagios: OK, WARNING, CRITICAL and UNKNOWN lines follow the plugin gra
   }
   CHECK(ok.rfind("MAILCANARY OK - 1 of 1 scenarios ok | 'a total'=0.5s;;;0; ", 0) == 0);
   CHECK(ok.find("'a imap.wait'=0.3s;5;20;0;") != std::string::npos);
+  // A scenario over its warn threshold still ran to the end: it is ok in the count, as
+  // mailcanary_success counts it, and named for its threshold.
   CHECK(warn.find(
-            "MAILCANARY WARNING - 1 of 2 scenarios ok; it's slow: imap.wait took 6s > warn 5s") ==
+            "MAILCANARY WARNING - 2 of 2 scenarios ok; it's slow: imap.wait took 6s > warn 5s") ==
         0);
   CHECK(warn.find("'it''s slow total'=") != std::string::npos);  // a quote in a label doubled
   CHECK(crit.find("MAILCANARY CRITICAL - 1 of 2 scenarios ok; b: smtp.send/auth auth_failed "
@@ -203,4 +205,26 @@ TEST_CASE("nagios: the reporter prints exactly one line", "[nagios]") {
   const std::string s = out.str();
   CHECK(std::count(s.begin(), s.end(), '\n') == 1);
   CHECK(s.back() == '\n');
+}
+
+TEST_CASE("nagios: the count of ok scenarios is the sum of mailcanary_success", "[nagios]") {
+  ScenarioResult slow = ok_scenario("slow");
+  slow.status = Status::warning;
+  slow.steps[1].threshold = "warn";
+  slow.steps[1].duration_s = 6;
+  ScenarioResult left = ok_scenario("left");
+  left.status = Status::warning;
+  left.steps[1].expunge_skipped = true;
+  const auto run = run_of({slow, left, failed_scenario("b")}, Status::critical);
+  const std::string line = mc::nagios_line(run);
+  const std::string metrics = mc::render_metrics(run, {}, false);
+  int successes = 0;
+  for (const char* name : {"slow", "left", "b"})
+    if (metrics.find("mailcanary_success{scenario=\"" + std::string(name) + "\"} 1") !=
+        std::string::npos)
+      ++successes;
+  CHECK(successes == 2);
+  CHECK(line.rfind("MAILCANARY CRITICAL - 2 of 3 scenarios ok; slow: imap.wait took 6s > warn 5s; "
+                   "left: imap.wait expunge_skipped",
+                   0) == 0);
 }

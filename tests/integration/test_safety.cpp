@@ -1,0 +1,314 @@
+// Integration: what must never happen, against scripted fake servers on 127.0.0.1 — a password
+// in clear, a command smuggled in an address, a sweep that doubles a run or a login, a scenario
+// that connects after the deadline, a probe left flagged without anyone being told.
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "tests/support/fake_server.hpp"
+#include "tests/support/run_binary.hpp"
+
+namespace fs = std::filesystem;
+using mc::test::Conn;
+using mc::test::FakeServer;
+using nlohmann::json;
+
+namespace {
+
+const std::string kSentinel = "S3ntinel-plain-0c4e";
+// base64("\0probe@example.test\0S3ntinel-plain-0c4e"): the AUTH PLAIN response.
+const std::string kSentinelPlain = "AHByb2JlQGV4YW1wbGUudGVzdABTM250aW5lbC1wbGFpbi0wYzRl";
+
+struct Ran {
+  mc::test::Ran ran;
+  json result;
+  const json& scenario() const { return result["scenarios"][0]; }
+};
+
+json file_with(const json& servers, const json& steps, const char* timeout = "20s") {
+  return {
+      {"version", 1},
+      {"servers", servers},
+      {"accounts",
+       {{"probe", {{"user", "probe@example.test"}, {"password", {{"env", "MC_SAFETY_PW"}}}}}}},
+      {"scenarios", json::array({{{"name", "safety"}, {"timeout", timeout}, {"steps", steps}}})}};
+}
+
+Ran run(const std::string& dir, const json& file, std::vector<std::string> extra = {}) {
+  mc::test::write_file(dir + "/s.json", file.dump(2));
+  std::vector<std::string> args = {"run",           dir + "/s.json", "--json",
+                                   dir + "/r.json", "--state-dir",   dir + "/state"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  Ran r;
+  fs::remove(dir + "/r.json");
+  r.ran = mc::test::run_program(MAILCANARY_BIN, args, {{"MC_SAFETY_PW", kSentinel}}, 60);
+  if (fs::exists(dir + "/r.json")) r.result = json::parse(mc::test::read_file(dir + "/r.json"));
+  return r;
+}
+
+json submission_step() {
+  return {{"step", "smtp.send"},
+          {"server", "submission"},
+          {"account", "probe"},
+          {"to", {"probe@example.test"}}};
+}
+
+// EHLO offers AUTH but no STARTTLS, as it does when someone on the path strips STARTTLS.
+void stripped_banner_and_ehlo(Conn& c) {
+  c.send("220 fake.test ESMTP\r\n");
+  c.expect("EHLO");
+  c.send("250-fake.test\r\n250 AUTH PLAIN LOGIN\r\n");
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+}  // namespace
+
+TEST_CASE("STARTTLS stripped: optional STARTTLS never sends the password in clear", "[safety]") {
+  const std::string dir = mc::test::make_temp_dir("mc-safety");
+  FakeServer s([](Conn& c, int) {
+    stripped_banner_and_ehlo(c);
+    while (c.line()) {
+    }
+  });
+  const json servers = {
+      {"submission",
+       {{"url", "smtp://127.0.0.1:" + std::to_string(s.port())}, {"starttls", "optional"}}}};
+  const Ran r = run(dir, file_with(servers, json::array({submission_step()})));
+  INFO(r.ran.out << r.ran.err);
+  CHECK(r.ran.exit_code == 2);
+  REQUIRE(r.result.is_object());
+  CHECK(r.scenario()["failure"]["reason"] == "starttls_unavailable");
+  CHECK(r.scenario()["failure"]["phase"] == "starttls");
+  const std::string sent = s.received().at(0);
+  CHECK(sent.find("AUTH") == std::string::npos);
+  CHECK(sent.find(kSentinelPlain) == std::string::npos);
+  CHECK(sent.find(kSentinel) == std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("allow_plaintext_auth: AUTH in clear only then, shown in the result and warned about",
+          "[safety]") {
+  const std::string dir = mc::test::make_temp_dir("mc-safety");
+  FakeServer s([](Conn& c, int) {
+    stripped_banner_and_ehlo(c);
+    c.expect("AUTH PLAIN");
+    c.send("235 2.7.0 ok\r\n");
+    c.expect("MAIL FROM");
+    c.send("250 ok\r\n");
+    c.expect("RCPT TO");
+    c.send("250 ok\r\n");
+    c.expect("DATA");
+    c.send("354 go\r\n");
+    while (auto l = c.line())
+      if (*l == ".") break;
+    c.send("250 2.0.0 Ok: queued as PLAIN1\r\n");
+    c.expect("QUIT");
+    c.send("221 bye\r\n");
+  });
+  const json servers = {{"submission",
+                         {{"url", "smtp://127.0.0.1:" + std::to_string(s.port())},
+                          {"starttls", "optional"},
+                          {"allow_plaintext_auth", true}}}};
+  const Ran r = run(dir, file_with(servers, json::array({submission_step()})));
+  INFO(r.ran.out << r.ran.err);
+  CHECK(r.ran.exit_code == 0);
+  REQUIRE(r.result.is_object());
+  CHECK(r.scenario()["steps"][0]["plaintext_auth"] == true);
+  CHECK(r.scenario()["steps"][0]["queue_id"] == "PLAIN1");
+  REQUIRE(r.result["warnings"].size() == 1);
+  CHECK(r.result["warnings"][0].get<std::string>().find("allow_plaintext_auth") !=
+        std::string::npos);
+  CHECK(r.ran.err.find("warning:") != std::string::npos);
+  CHECK(s.received().at(0).find("AUTH PLAIN " + kSentinelPlain) != std::string::npos);
+  // Only the wire: no output of mailcanary's shows it.
+  CHECK(r.ran.out.find(kSentinel) == std::string::npos);
+  CHECK(r.ran.err.find(kSentinelPlain) == std::string::npos);
+  CHECK(r.result.dump().find(kSentinelPlain) == std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("CR LF in an address: exit 3 before anything is sent, from validate and run",
+          "[safety]") {
+  const std::string dir = mc::test::make_temp_dir("mc-safety");
+  std::atomic<int> connections{0};
+  FakeServer s([&](Conn&, int) { ++connections; });
+  json step = submission_step();
+  step["from"] = "probe@example.test\r\nRCPT TO:<victim@example.test>";
+  const json servers = {{"submission", {{"url", "smtp://127.0.0.1:" + std::to_string(s.port())}}}};
+  mc::test::write_file(dir + "/s.json", file_with(servers, json::array({step})).dump(2));
+  const auto v = mc::test::run_program(MAILCANARY_BIN, {"validate", dir + "/s.json"},
+                                       {{"MC_SAFETY_PW", kSentinel}});
+  CHECK(v.exit_code == 3);
+  CHECK(v.err.find("(scenarios[0].steps[0].from): \"probe@example.test\\r\\nRCPT "
+                   "TO:<victim@example.test>\" is not a valid mail address: it contains a line "
+                   "break") != std::string::npos);
+  const Ran r = run(dir, file_with(servers, json::array({step})));
+  CHECK(r.ran.exit_code == 3);
+  CHECK(r.ran.err.find("nothing was sent") != std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(connections == 0);
+  fs::remove_all(dir);
+}
+
+TEST_CASE(
+    "the sweep of earlier probes stays inside the scenario's time, and never logs in again "
+    "after a failed login",
+    "[safety]") {
+  const std::string dir = mc::test::make_temp_dir("mc-safety");
+  FakeServer mx([](Conn& c, int) { mc::test::smtp_transaction(c); }, 2);
+  // Run 1: the mailbox opens but the probe never arrives: it is left pending.
+  // Run 2: the login is refused; the sweep must not try the same server again.
+  std::atomic<int> sessions{0};
+  std::atomic<int> logins{0};
+  FakeServer store(
+      [&](Conn& c, int index) {
+        ++sessions;
+        c.send("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] fake\r\n");
+        while (auto l = c.line()) {
+          const std::string tag = l->substr(0, l->find(' '));
+          const std::string cmd = l->substr(l->find(' ') + 1);
+          if (cmd.rfind("LOGIN", 0) == 0) {
+            ++logins;
+            c.send(index == 0 ? tag + " OK in\r\n"
+                              : tag + " NO [AUTHENTICATIONFAILED] Authentication failed.\r\n");
+          } else if (cmd.rfind("SELECT", 0) == 0) {
+            c.send("* 0 EXISTS\r\n* OK [UIDVALIDITY 42] ok\r\n" + tag + " OK done\r\n");
+          } else if (cmd.rfind("UID SEARCH", 0) == 0) {
+            c.send("* SEARCH\r\n" + tag + " OK done\r\n");
+          } else if (cmd.rfind("LOGOUT", 0) == 0) {
+            c.send("* BYE\r\n" + tag + " OK bye\r\n");
+            return;
+          } else {
+            c.send(tag + " OK done\r\n");
+          }
+        }
+      },
+      3);
+  const json servers = {
+      {"mx", {{"url", "smtp://127.0.0.1:" + std::to_string(mx.port())}, {"starttls", "off"}}},
+      {"store",
+       {{"url", "imap://127.0.0.1:" + std::to_string(store.port())},
+        {"starttls", "off"},
+        {"allow_plaintext_auth", true}}}};
+  const json steps = json::array({{{"step", "smtp.send"},
+                                   {"server", "mx"},
+                                   {"from", "probe@example.test"},
+                                   {"to", {"probe@example.test"}}},
+                                  {{"step", "imap.wait"},
+                                   {"server", "store"},
+                                   {"account", "probe"},
+                                   {"timeout", "1s"},
+                                   {"poll_interval", "100ms"}},
+                                  {{"step", "imap.delete"}}});
+  const Ran first = run(dir, file_with(servers, steps, "3s"));
+  INFO(first.ran.out << first.ran.err);
+  REQUIRE(first.scenario()["failure"]["reason"] == "not_delivered");
+  REQUIRE(sessions == 1);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  const Ran second = run(dir, file_with(servers, steps, "3s"));
+  const double took = seconds_since(t0);
+  INFO(second.ran.out << second.ran.err);
+  CHECK(second.scenario()["failure"]["reason"] == "auth_failed");
+  CHECK(second.scenario()["pending"] == 1);
+  CHECK(took < 3.0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(sessions == 2);  // no sweep session after the scenario's own failed login
+  CHECK(logins == 2);
+  fs::remove_all(dir);
+}
+
+TEST_CASE(
+    "a scenario still queued at the deadline is reported as never started and never "
+    "connects",
+    "[safety]") {
+  const std::string dir = mc::test::make_temp_dir("mc-safety");
+  std::atomic<int> connections{0};
+  FakeServer hang(
+      [&](Conn& c, int) {
+        ++connections;
+        c.hang();
+      },
+      2);
+  const json servers = {
+      {"mx", {{"url", "smtp://127.0.0.1:" + std::to_string(hang.port())}, {"starttls", "off"}}}};
+  json file = file_with(servers, json::array({{{"step", "smtp.send"},
+                                               {"server", "mx"},
+                                               {"from", "probe@example.test"},
+                                               {"to", {"probe@example.test"}}}}));
+  file["scenarios"].push_back(file["scenarios"][0]);
+  file["scenarios"][1]["name"] = "queued";
+  const Ran r = run(dir, file, {"--deadline", "1s", "--max-concurrency", "1"});
+  INFO(r.ran.out << r.ran.err);
+  CHECK(r.ran.exit_code == 2);
+  REQUIRE(r.result["scenarios"].size() == 2);
+  CHECK(r.result["scenarios"][0]["failure"]["phase"] == "banner");
+  const json& queued = r.result["scenarios"][1];
+  CHECK(queued["status"] == "critical");
+  CHECK(queued["failure"]["reason"] == "timeout");
+  CHECK(queued["failure"]["phase"] == "queued");
+  CHECK(queued["failure"]["message"].get<std::string>().rfind("never started", 0) == 0);
+  CHECK(queued["steps"][0]["status"] == "skipped");
+  CHECK(queued["steps"][0]["phases"].empty());
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(connections == 1);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("the sweep of earlier probes ends with the scenario's timeout, not after it",
+          "[safety]") {
+  const std::string dir = mc::test::make_temp_dir("mc-safety");
+  FakeServer mx([](Conn& c, int) { mc::test::smtp_transaction(c); }, 2);
+  // Runs 1 and 2: the probe never arrives. Run 2's sweep for run 1's probe: a server that
+  // greets and then says nothing more.
+  FakeServer store(
+      [&](Conn& c, int index) {
+        c.send("* OK [CAPABILITY IMAP4rev1] fake\r\n");
+        if (index == 2) return c.hang(10);
+        while (auto l = c.line()) {
+          const std::string tag = l->substr(0, l->find(' '));
+          const std::string cmd = l->substr(l->find(' ') + 1);
+          if (cmd.rfind("SELECT", 0) == 0)
+            c.send("* 0 EXISTS\r\n* OK [UIDVALIDITY 42] ok\r\n" + tag + " OK done\r\n");
+          else if (cmd.rfind("UID SEARCH", 0) == 0)
+            c.send("* SEARCH\r\n" + tag + " OK done\r\n");
+          else
+            c.send(tag + " OK done\r\n");
+        }
+      },
+      3);
+  const json servers = {
+      {"mx", {{"url", "smtp://127.0.0.1:" + std::to_string(mx.port())}, {"starttls", "off"}}},
+      {"store",
+       {{"url", "imap://127.0.0.1:" + std::to_string(store.port())},
+        {"starttls", "off"},
+        {"allow_plaintext_auth", true}}}};
+  const json steps = json::array({{{"step", "smtp.send"},
+                                   {"server", "mx"},
+                                   {"from", "probe@example.test"},
+                                   {"to", {"probe@example.test"}}},
+                                  {{"step", "imap.wait"},
+                                   {"server", "store"},
+                                   {"account", "probe"},
+                                   {"timeout", "1500ms"},
+                                   {"poll_interval", "100ms"}},
+                                  {{"step", "imap.delete"}}});
+  const Ran first = run(dir, file_with(servers, steps, "2s"));
+  REQUIRE(first.scenario()["failure"]["reason"] == "not_delivered");
+  const auto t0 = std::chrono::steady_clock::now();
+  const Ran second = run(dir, file_with(servers, steps, "2s"));
+  const double took = seconds_since(t0);
+  INFO(second.ran.out << second.ran.err);
+  CHECK(second.scenario()["failure"]["reason"] == "not_delivered");
+  CHECK(second.scenario()["pending"] == 1);
+  // The scenario's 2 s bound the sweep too; with a budget of its own it would end at 3 s.
+  CHECK(took < 2.6);
+  fs::remove_all(dir);
+}
