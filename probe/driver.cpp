@@ -85,6 +85,8 @@ class PhaseClock {
     static const std::string none = "connect";
     return phases_.empty() ? none : phases_.back().name;
   }
+  // Tells one phase from a later one of the same name (IMAP's capability before and after TLS).
+  std::size_t serial() const { return phases_.size(); }
   std::vector<TimedPhase> take() {
     close();
     return std::move(phases_);
@@ -291,8 +293,16 @@ class Runner {
     return std::move(out_);
   }
 
-  Failure timeout_failure() const {
+  // `partial`: bytes of the awaited reply that did arrive. A server that drips its reply is
+  // making progress, just not enough; saying "no progress" would send the reader looking for a
+  // hung server or a firewall.
+  Failure timeout_failure(std::size_t partial = 0) const {
     const std::string& phase = clock_.current();
+    if (partial > 0)
+      return make_failure(Reason::timeout, phase,
+                          "reply not complete before the deadline in phase '" + phase + "' (" +
+                              std::to_string(partial) + (partial == 1 ? " byte" : " bytes") +
+                              " arrived in it)");
     return make_failure(phase == "connect" ? Reason::connect_timeout : Reason::timeout, phase,
                         "no progress before the deadline in phase '" + phase + "'");
   }
@@ -406,8 +416,13 @@ class Runner {
     else
       n = co_await s_->socket.async_read_some(asio::buffer(buf_),
                                               asio::redirect_error(asio::use_awaitable, ec));
+    if (bytes_phase_ != clock_.serial()) {
+      bytes_phase_ = clock_.serial();
+      bytes_in_phase_ = 0;
+    }
+    bytes_in_phase_ += n;
     if (s_->expired) {
-      read_failure_ = timeout_failure();
+      read_failure_ = timeout_failure(bytes_in_phase_);
       co_return std::nullopt;
     }
     if (ec == asio::error::eof || ec == ssl::error::stream_truncated) co_return std::string();
@@ -446,6 +461,8 @@ class Runner {
   Failure resolve_failure_;
   std::array<char, 16 * 1024> buf_{};
   std::size_t published_ = 0;
+  std::size_t bytes_phase_ = 0;  // the PhaseClock serial bytes_in_phase_ counts for
+  std::size_t bytes_in_phase_ = 0;
 };
 
 }  // namespace

@@ -153,6 +153,18 @@ TEST_CASE("a server that accepts and then says nothing: timeout in phase banner"
   FakeServer s([](Conn& c, int) { c.hang(); });
   const Outcome o = run({{"out", smtp_server(s.port())}}, mx_send("1s"));
   check_failure(o, "smtp.send", "banner", "timeout");
+  CHECK(o.failure()["message"] == "no progress before the deadline in phase 'banner'");
+}
+
+TEST_CASE(
+    "a banner dripped a byte every 100 ms: timeout in phase banner with the reply not complete",
+    "[faults]") {
+  FakeServer s([](Conn& c, int) { c.drip("220 fake.test ESMTP a banner that never ends", 100); });
+  const Outcome o = run({{"out", smtp_server(s.port())}}, mx_send("1s"));
+  check_failure(o, "smtp.send", "banner", "timeout");
+  const std::string message = o.failure()["message"];
+  CHECK(message.rfind("reply not complete before the deadline in phase 'banner' (", 0) == 0);
+  CHECK(message.find(" bytes arrived in it)") != std::string::npos);
 }
 
 TEST_CASE("a server that hangs after EHLO: timeout names phase ehlo", "[faults]") {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <stdexcept>
@@ -189,6 +190,18 @@ void Conn::hang(int seconds) {
       const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
       if (n <= 0) return;  // the client gave up
     }
+  }
+}
+
+void Conn::drip(const std::string& bytes, int interval_ms) {
+  for (const char b : bytes) {
+    if (fd_ < 0) return;
+    send(std::string(1, b));
+    std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
+    // A peek leaves whatever the client sent to line() and to TLS.
+    char c;
+    const ssize_t n = ::recv(fd_, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) return;  // it gave up
   }
 }
 

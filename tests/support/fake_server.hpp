@@ -46,6 +46,8 @@ class Conn {
   void close();
   // Blocks until the client closes (a hung server), at most `seconds`.
   void hang(int seconds = 20);
+  // Sends `bytes` one at a time, `interval_ms` apart, until all are sent or the client closes.
+  void drip(const std::string& bytes, int interval_ms);
   // Everything the client sent, in order, as received (after TLS: decrypted).
   const std::string& received() const { return received_; }
 
