@@ -166,6 +166,14 @@ std::string reply_text(const proto::ServerReply& r) {
   return out;
 }
 
+std::string failure_place(const ScenarioResult& sc, std::string_view separator) {
+  if (!sc.failure) return {};
+  std::string where = sc.failure->step;
+  const std::string& phase = sc.failure->failure.phase;
+  if (!phase.empty()) where += (where.empty() ? "" : std::string(separator)) + phase;
+  return where;
+}
+
 const StepResult* failed_step(const ScenarioResult& sc) {
   if (!sc.failure || sc.failure->step.empty()) return nullptr;
   const StepResult* found = nullptr;

@@ -4,6 +4,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "probe/clock.hpp"
@@ -97,6 +98,10 @@ struct RunResult {
 
 // A server reply as one line for people: "535 5.7.8 text" (SMTP) or "NO [CODE] text" (IMAP).
 std::string reply_text(const proto::ServerReply& r);
+
+// Where a scenario's failure happened, for people: "smtp.send/banner", or only the phase
+// ("queued") when no step owns it. `separator` goes between step and phase.
+std::string failure_place(const ScenarioResult& sc, std::string_view separator = "/");
 
 // The step a scenario's failure happened in: the failed step of that name, else the last one.
 const StepResult* failed_step(const ScenarioResult& sc);

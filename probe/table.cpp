@@ -55,8 +55,8 @@ void print_table(std::ostream& out, const RunResult& run) {
     }
     if (sc.failure) {
       const auto& f = sc.failure->failure;
-      out << "  FAILED " << sc.failure->step << " / " << f.phase << ": "
-          << proto::to_string(f.reason) << " - " << f.message << "\n";
+      out << "  FAILED " << failure_place(sc, " / ") << ": " << proto::to_string(f.reason) << " - "
+          << f.message << "\n";
       if (f.reply) {
         out << "  server said: ";
         if (f.reply->code) out << f.reply->code << " ";

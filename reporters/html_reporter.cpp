@@ -374,8 +374,7 @@ class Page {
   static std::string outcome(const ScenarioResult& sc) {
     if (sc.failure) {
       const auto& f = sc.failure->failure;
-      std::string where = sc.failure->step;
-      if (!f.phase.empty()) where += (where.empty() ? "" : "/") + f.phase;
+      const std::string where = failure_place(sc);
       return (where.empty() ? "" : where + ": ") + std::string(proto::to_string(f.reason)) + " - " +
              f.message;
     }
@@ -569,8 +568,7 @@ class Page {
     if (!sc.failure) return;
     const auto& f = sc.failure->failure;
     const StepResult* st = failed_step(sc);
-    std::string where = sc.failure->step;
-    if (!f.phase.empty()) where += (where.empty() ? "" : " / ") + f.phase;
+    const std::string where = failure_place(sc, " / ");
     const std::string reason(proto::to_string(f.reason));
     h_ += "<div class=\"failure\">\n<h3>" +
           (f.reason == proto::Reason::internal ? std::string("Internal error of mailcanary")

@@ -69,8 +69,7 @@ std::string failure_text(const ScenarioResult& sc) {
 std::pair<std::string, std::string> failure_head(const ScenarioResult& sc) {
   if (sc.failure) {
     const auto& f = sc.failure->failure;
-    std::string where = sc.failure->step;
-    if (!f.phase.empty()) where += (where.empty() ? "" : "/") + f.phase;
+    const std::string where = failure_place(sc);
     const std::string reason(proto::to_string(f.reason));
     return {(where.empty() ? "" : where + ": ") + reason, reason};
   }

@@ -21,3 +21,16 @@ TEST_CASE("reply_text: SMTP code and enhanced code, IMAP status and response cod
         "NO [AUTHENTICATIONFAILED] Authentication failed.");
   CHECK(mc::reply_text({421, "", "", ""}) == "421");
 }
+
+TEST_CASE("failure_place names step and phase, or the phase alone when no step owns it",
+          "[result]") {
+  mc::ScenarioResult sc;
+  CHECK(mc::failure_place(sc).empty());
+  sc.failure = mc::ScenarioFailure{
+      "smtp.send", mc::proto::Failure{mc::proto::Reason::timeout, "banner", "", std::nullopt}};
+  CHECK(mc::failure_place(sc) == "smtp.send/banner");
+  CHECK(mc::failure_place(sc, " / ") == "smtp.send / banner");
+  sc.failure = mc::ScenarioFailure{
+      "", mc::proto::Failure{mc::proto::Reason::timeout, "queued", "never started", std::nullopt}};
+  CHECK(mc::failure_place(sc) == "queued");
+}
