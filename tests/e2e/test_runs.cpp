@@ -140,6 +140,15 @@ TEST_CASE("mail held in the queue: not delivered, then late in the next run, mai
   CHECK(late[0]["token"] == token);
   CHECK(late[0]["delivery_s"].get<double>() >= 0);
   CHECK(late[0]["queued_at"] == first.result["scenarios"][0]["queued_at"]);
+  // The Received: date has whole seconds, and the result says so instead of mixing precisions.
+  CHECK(late[0]["delivery_precision_s"] == 1);
+  const double delivery = late[0]["delivery_s"].get<double>();
+  CHECK(delivery == static_cast<double>(static_cast<long long>(delivery)));
+  CHECK(late[0]["delivered_at"].get<std::string>().ends_with(".000Z"));
+  // When this run saw it, to the millisecond: never before the mailstore took it.
+  REQUIRE(late[0].contains("seen_at"));
+  CHECK(late[0]["seen_at"].get<std::string>() >= late[0]["delivered_at"].get<std::string>());
+  CHECK(late[0]["seen_at"].get<std::string>() > late[0]["queued_at"].get<std::string>());
   CHECK_FALSE(fs::exists(state + "/pending/" + token + ".json"));
   CHECK(mc::e2e::messages_with("held", token) == 0);
 

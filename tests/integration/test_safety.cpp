@@ -1,6 +1,7 @@
 // Integration: what must never happen, against scripted fake servers on 127.0.0.1 — a password
 // in clear, a command smuggled in an address, a sweep that doubles a run or a login, a scenario
 // that connects after the deadline, a probe left flagged without anyone being told.
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -310,5 +311,111 @@ TEST_CASE("the sweep of earlier probes ends with the scenario's timeout, not aft
   CHECK(second.scenario()["pending"] == 1);
   // The scenario's 2 s bound the sweep too; with a budget of its own it would end at 3 s.
   CHECK(took < 2.6);
+  fs::remove_all(dir);
+}
+
+namespace {
+
+// A mailbox without UIDPLUS for two runs. Run 1's probe is UID 7, and the user's UID 3 is
+// flagged \Deleted; by run 2 the user has unflagged it, run 1's probe (still flagged) is the
+// only other \Deleted message, and run 2's probe is UID 8.
+struct NoUidplusMailbox {
+  std::string first_token;  // learnt from run 1's search
+  std::string token;        // the token the current session searches for
+  int run = 0;              // 0 or 1, set by the test
+  std::vector<std::string> commands;
+
+  std::string header_of(unsigned uid) const {
+    if (uid == 3) return "Subject: the user's own\r\n\r\n";
+    return "X-Mailcanary-Token: " + (uid == 7 ? first_token : token) + "\r\n\r\n";
+  }
+
+  void serve(Conn& c) {
+    c.send("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] fake\r\n");
+    while (auto l = c.line()) {
+      const std::string tag = l->substr(0, l->find(' '));
+      const std::string cmd = l->substr(l->find(' ') + 1);
+      commands.push_back(cmd);
+      auto starts = [&](const char* p) { return cmd.rfind(p, 0) == 0; };
+      const unsigned probe_uid = run == 0 ? 7 : 8;
+      if (starts("SELECT")) {
+        c.send("* 8 EXISTS\r\n* OK [UIDVALIDITY 42] ok\r\n" + tag + " OK done\r\n");
+      } else if (starts("UID SEARCH HEADER")) {
+        token = cmd.substr(cmd.rfind(' ') + 1);
+        if (token.size() > 1 && token.front() == '"') token = token.substr(1, token.size() - 2);
+        if (run == 0) first_token = token;
+        const bool earlier = run == 1 && token == first_token;
+        c.send("* SEARCH " + std::to_string(earlier ? 7 : probe_uid) + "\r\n" + tag +
+               " OK done\r\n");
+      } else if (starts("UID SEARCH DELETED")) {
+        c.send(std::string("* SEARCH ") + (run == 0 ? "3 7" : "7 8") + "\r\n" + tag +
+               " OK done\r\n");
+      } else if (starts("UID FETCH")) {
+        std::string set = cmd.substr(10, cmd.find(' ', 10) - 10);
+        std::string out;
+        for (std::size_t at = 0; at <= set.size();) {
+          const std::size_t comma = std::min(set.find(',', at), set.size());
+          const unsigned uid = static_cast<unsigned>(std::stoul(set.substr(at, comma - at)));
+          const std::string h = header_of(uid);
+          out += "* 1 FETCH (UID " + std::to_string(uid) + " BODY[HEADER] {" +
+                 std::to_string(h.size()) + "}\r\n" + h + ")\r\n";
+          at = comma + 1;
+        }
+        c.send(out + tag + " OK done\r\n");
+      } else if (starts("LOGOUT")) {
+        c.send("* BYE\r\n" + tag + " OK bye\r\n");
+        return;
+      } else {
+        c.send(tag + " OK done\r\n");
+      }
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE("without UIDPLUS, a probe left flagged stays pending and goes with a later EXPUNGE",
+          "[safety]") {
+  const std::string dir = mc::test::make_temp_dir("mc-safety");
+  FakeServer mx([](Conn& c, int) { mc::test::smtp_transaction(c); }, 2);
+  NoUidplusMailbox mailbox;
+  FakeServer store([&](Conn& c, int) { mailbox.serve(c); }, 4);
+  const json servers = {
+      {"mx", {{"url", "smtp://127.0.0.1:" + std::to_string(mx.port())}, {"starttls", "off"}}},
+      {"store",
+       {{"url", "imap://127.0.0.1:" + std::to_string(store.port())},
+        {"starttls", "off"},
+        {"allow_plaintext_auth", true}}}};
+  const json steps = json::array(
+      {{{"step", "smtp.send"},
+        {"server", "mx"},
+        {"from", "probe@example.test"},
+        {"to", {"probe@example.test"}}},
+       {{"step", "imap.wait"}, {"server", "store"}, {"account", "probe"}, {"timeout", "3s"}},
+       {{"step", "imap.delete"}}});
+  const Ran first = run(dir, file_with(servers, steps));
+  INFO(first.ran.out << first.ran.err);
+  CHECK(first.ran.exit_code == 1);  // WARNING: the probe is still in the mailbox
+  CHECK(first.scenario()["steps"][2]["expunge_skipped"] == true);
+  const std::string token = first.scenario()["token"];
+  REQUIRE(token == mailbox.first_token);
+  REQUIRE(fs::exists(dir + "/state/pending/" + token + ".json"));
+  CHECK(json::parse(mc::test::read_file(dir + "/state/pending/" + token + ".json"))["seen"] ==
+        true);
+  for (const auto& cmd : mailbox.commands) CHECK(cmd.find("EXPUNGE") == std::string::npos);
+
+  mailbox.run = 1;
+  mailbox.commands.clear();
+  const Ran second = run(dir, file_with(servers, steps));
+  INFO(second.ran.out << second.ran.err);
+  CHECK(second.ran.exit_code == 0);
+  CHECK(second.scenario()["status"] == "ok");
+  // Run 1's probe was recognised by its token, read in this session, so EXPUNGE was safe.
+  CHECK(std::count(mailbox.commands.begin(), mailbox.commands.end(), "EXPUNGE") == 1);
+  CHECK(std::find(mailbox.commands.begin(), mailbox.commands.end(),
+                  "UID FETCH 7 (UID BODY.PEEK[HEADER.FIELDS (X-Mailcanary-Token)])") !=
+        mailbox.commands.end());
+  CHECK_FALSE(fs::exists(dir + "/state/pending/" + token + ".json"));
+  CHECK(second.scenario()["pending"] == 0);
   fs::remove_all(dir);
 }
