@@ -667,3 +667,19 @@ TEST_CASE("warnings: credentials in clear, verification off, probes left in the 
   CHECK(warnings_of(edit(no_delete, R"("crit": "20s" })", R"("crit": "20s", "keep": true })"))
             .empty());
 }
+
+TEST_CASE("the fuzzers' minimal inputs: a // comment ended by NUL or a lone CR", "[scenario]") {
+  for (const std::string& text : {std::string("//\0"
+                                              "9",
+                                              4),
+                                  std::string("//\r9")}) {
+    mc::scn::ParseError error;
+    const auto doc = mc::scn::parse_jsonc(text, error);
+    REQUIRE(doc.has_value());
+    CHECK(*doc == 9);
+    // The parser ended the comment where the map did: the value is the "9" at offset 3.
+    const auto map = mc::scn::map_source(text);
+    CHECK(map.places.at("").value == 3);
+    CHECK(map.duplicates.empty());
+  }
+}
