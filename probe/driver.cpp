@@ -35,8 +35,6 @@ namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
 using proto::Action;
-using proto::Failure;
-using proto::Reason;
 
 // Everything a pending handler may touch lives here, owned by a shared_ptr, so that a deadline
 // firing after the session ended never reaches freed memory.

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "probe/clock.hpp"
-#include "probe/result.hpp"
+#include "codec/time.hpp"
 #include "protocols/machine.hpp"
+#include "results/result.hpp"
 
 namespace mc {
 
@@ -29,7 +29,7 @@ struct SessionOptions {
   TlsSettings tls;
   Mono::time_point deadline;
   // Called with each new transcript line as it happens (the -v transcript); lines are redacted.
-  std::function<void(const proto::TranscriptLine&)> live;
+  std::function<void(const TranscriptLine&)> live;
 };
 
 struct TimedPhase {
@@ -40,7 +40,7 @@ struct TimedPhase {
 
 struct SessionOutcome {
   std::vector<TimedPhase> phases;
-  std::optional<proto::Failure> failure;
+  std::optional<Failure> failure;
   std::string address;  // ip:port connected to
   std::optional<TlsFacts> tls;
 };

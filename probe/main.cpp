@@ -15,8 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "probe/clock.hpp"
-#include "probe/result.hpp"
+#include "codec/time.hpp"
 #include "probe/runner.hpp"
 #include "probe/state.hpp"
 #include "probe/table.hpp"
@@ -26,6 +25,7 @@
 #include "reporters/junit_reporter.hpp"
 #include "reporters/metrics.hpp"
 #include "reporters/pushgateway_reporter.hpp"
+#include "results/result.hpp"
 #include "scenarios/scenario.hpp"
 
 namespace {

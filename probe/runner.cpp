@@ -28,8 +28,6 @@ std::string local_host_name() {
 namespace {
 
 namespace asio = boost::asio;
-using proto::Failure;
-using proto::Reason;
 
 // At most this many probes of earlier runs are looked for per scenario and run, so that a long
 // outage cannot make one run spend its time cleaning up.
@@ -253,11 +251,11 @@ struct ScenarioRun {
     o.tls = {server.tls.verify, server.tls.ca_file, server.tls.server_name, server.tls.min_version};
     o.deadline = deadline;
     if (options.verbose) {
-      o.live = [name = scenario.name](const proto::TranscriptLine& l) {
+      o.live = [name = scenario.name](const TranscriptLine& l) {
         static std::mutex m;
-        const char* who = l.dir == proto::TranscriptLine::Dir::client   ? "C: "
-                          : l.dir == proto::TranscriptLine::Dir::server ? "S: "
-                                                                        : "-- ";
+        const char* who = l.dir == TranscriptLine::Dir::client   ? "C: "
+                          : l.dir == TranscriptLine::Dir::server ? "S: "
+                                                                 : "-- ";
         std::lock_guard lock(m);
         std::cerr << "[" << name << "] " << who << l.text << "\n";
       };

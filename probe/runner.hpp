@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "probe/result.hpp"
+#include "results/result.hpp"
 #include "scenarios/scenario.hpp"
 
 namespace mc {

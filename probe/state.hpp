@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "probe/clock.hpp"
+#include "codec/time.hpp"
 
 namespace mc {
 

@@ -55,7 +55,7 @@ void print_table(std::ostream& out, const RunResult& run) {
     }
     if (sc.failure) {
       const auto& f = sc.failure->failure;
-      out << "  FAILED " << failure_place(sc, " / ") << ": " << proto::to_string(f.reason) << " - "
+      out << "  FAILED " << failure_place(sc, " / ") << ": " << to_string(f.reason) << " - "
           << f.message << "\n";
       if (f.reply) {
         out << "  server said: ";

@@ -2,7 +2,7 @@
 
 #include <ostream>
 
-#include "probe/result.hpp"
+#include "results/result.hpp"
 
 namespace mc {
 

@@ -7,10 +7,12 @@
 #include <limits>
 #include <utility>
 
-#include "protocols/base64.hpp"
+#include "codec/base64.hpp"
 
 namespace mc::proto::imap {
 namespace {
+
+using codec::base64_encode;
 
 using detail::Chunk;
 

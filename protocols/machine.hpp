@@ -8,9 +8,18 @@
 #include <string>
 #include <vector>
 
-#include "protocols/failure.hpp"
+#include "results/failure.hpp"
+#include "results/transcript.hpp"
 
 namespace mc::proto {
+
+// The run model's types, as the machines name them.
+using mc::Failure;
+using mc::Reason;
+using mc::ServerReply;
+using mc::to_string;
+using mc::Transcript;
+using mc::TranscriptLine;
 
 struct Action {
   enum class Kind {
@@ -41,33 +50,6 @@ struct Action {
     std::string phase = f.phase;
     return {Kind::done, std::move(phase), {}, {}, std::move(f)};
   }
-};
-
-// The protocol transcript, kept by the machine that knows which bytes are secret. Secrets are
-// replaced before they are recorded, so nothing downstream can leak them.
-struct TranscriptLine {
-  enum class Dir { client, server, note };
-  Dir dir;
-  std::string text;
-};
-
-class Transcript {
- public:
-  explicit Transcript(std::size_t max_lines = 400) : max_lines_(max_lines) {}
-  void client(std::string text) { add(TranscriptLine::Dir::client, std::move(text)); }
-  void server(std::string text) { add(TranscriptLine::Dir::server, std::move(text)); }
-  void note(std::string text) { add(TranscriptLine::Dir::note, std::move(text)); }
-  const std::vector<TranscriptLine>& lines() const { return lines_; }
-  std::size_t dropped() const { return dropped_; }
-  // Lines ever added; the newest (total() - seen) lines are the last ones in lines().
-  std::size_t total() const { return total_; }
-
- private:
-  void add(TranscriptLine::Dir d, std::string text);
-  std::vector<TranscriptLine> lines_;
-  std::size_t max_lines_;
-  std::size_t dropped_ = 0;
-  std::size_t total_ = 0;
 };
 
 // Every protocol client implements this; the driver runs any of them the same way.

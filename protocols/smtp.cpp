@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <utility>
 
-#include "protocols/base64.hpp"
+#include "codec/base64.hpp"
 
 namespace mc::proto::smtp {
 namespace {
+
+using codec::base64_encode;
 
 constexpr std::string_view kRedacted = "<redacted>";
 

@@ -10,9 +10,9 @@
 #include <string_view>
 #include <vector>
 
-#include "protocols/failure.hpp"
 #include "protocols/line_buffer.hpp"
 #include "protocols/machine.hpp"
+#include "results/failure.hpp"
 
 namespace mc::proto::smtp {
 

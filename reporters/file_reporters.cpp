@@ -77,8 +77,7 @@ const char* status_word(Status s) {
 std::string problem_of(const ScenarioResult& sc) {
   if (sc.failure) {
     const auto& f = sc.failure->failure;
-    std::string s =
-        sc.name + ": " + failure_place(sc) + " " + std::string(proto::to_string(f.reason));
+    std::string s = sc.name + ": " + failure_place(sc) + " " + std::string(to_string(f.reason));
     if (f.reply) {
       s += " (" + reply_text(*f.reply) + ")";
     } else if (!f.message.empty()) {

@@ -375,7 +375,7 @@ class Page {
     if (sc.failure) {
       const auto& f = sc.failure->failure;
       const std::string where = failure_place(sc);
-      return (where.empty() ? "" : where + ": ") + std::string(proto::to_string(f.reason)) + " - " +
+      return (where.empty() ? "" : where + ": ") + std::string(to_string(f.reason)) + " - " +
              f.message;
     }
     for (const auto& st : sc.steps)
@@ -509,7 +509,7 @@ class Page {
       std::string after = escape(ms(st.duration_s));
       if (is_failed && sc.failure)
         after += "<span class=\"why\">" +
-                 escape(std::string(proto::to_string(sc.failure->failure.reason))) + "</span>";
+                 escape(std::string(to_string(sc.failure->failure.reason))) + "</span>";
       else if (st.threshold)
         after += "<span class=\"why\" style=\"color:var(--" +
                  std::string(*st.threshold == "crit" ? "crit" : "warn") + ")\">over " +
@@ -569,11 +569,11 @@ class Page {
     const auto& f = sc.failure->failure;
     const StepResult* st = failed_step(sc);
     const std::string where = failure_place(sc, " / ");
-    const std::string reason(proto::to_string(f.reason));
+    const std::string reason(to_string(f.reason));
     h_ += "<div class=\"failure\">\n<h3>" +
-          (f.reason == proto::Reason::internal ? std::string("Internal error of mailcanary")
-           : where.empty()                     ? std::string("Failed")
-                                               : "Failed in " + escape(where)) +
+          (f.reason == Reason::internal ? std::string("Internal error of mailcanary")
+           : where.empty()              ? std::string("Failed")
+                                        : "Failed in " + escape(where)) +
           ": <code>" + escape(reason) + "</code></h3>\n<dl>";
     h_ += "<dt>reason</dt><dd><code>" + escape(reason) + "</code></dd>";
     h_ += "<dt>message</dt><dd>" + escape(f.message) + "</dd>";
@@ -588,8 +588,8 @@ class Page {
             std::to_string(st->transcript.size()) +
             " lines, secrets redacted)</summary><pre class=\"transcript\">";
       for (const auto& l : st->transcript) {
-        const bool c = l.dir == proto::TranscriptLine::Dir::client;
-        const bool s = l.dir == proto::TranscriptLine::Dir::server;
+        const bool c = l.dir == TranscriptLine::Dir::client;
+        const bool s = l.dir == TranscriptLine::Dir::server;
         h_ += std::string("<span class=\"") +
               (c   ? "c"
                : s ? "s"

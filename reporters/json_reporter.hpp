@@ -3,7 +3,7 @@
 #include <optional>
 #include <string>
 
-#include "probe/result.hpp"
+#include "results/result.hpp"
 
 namespace mc {
 

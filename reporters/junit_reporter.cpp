@@ -43,7 +43,7 @@ std::string failure_text(const ScenarioResult& sc) {
     const auto& f = sc.failure->failure;
     if (!sc.failure->step.empty()) out += "step: " + sc.failure->step + "\n";
     if (!f.phase.empty()) out += "phase: " + f.phase + "\n";
-    out += "reason: " + std::string(proto::to_string(f.reason)) + "\n";
+    out += "reason: " + std::string(to_string(f.reason)) + "\n";
     out += "message: " + f.message + "\n";
     if (f.reply) out += "server reply: " + reply_text(*f.reply) + "\n";
   }
@@ -55,9 +55,9 @@ std::string failure_text(const ScenarioResult& sc) {
     if (!st->transcript.empty()) {
       out += "\ntranscript of " + st->step + ":\n";
       for (const auto& l : st->transcript) {
-        out += l.dir == proto::TranscriptLine::Dir::client   ? "C: "
-               : l.dir == proto::TranscriptLine::Dir::server ? "S: "
-                                                             : "-- ";
+        out += l.dir == TranscriptLine::Dir::client   ? "C: "
+               : l.dir == TranscriptLine::Dir::server ? "S: "
+                                                      : "-- ";
         out += l.text + "\n";
       }
     }
@@ -70,7 +70,7 @@ std::pair<std::string, std::string> failure_head(const ScenarioResult& sc) {
   if (sc.failure) {
     const auto& f = sc.failure->failure;
     const std::string where = failure_place(sc);
-    const std::string reason(proto::to_string(f.reason));
+    const std::string reason(to_string(f.reason));
     return {(where.empty() ? "" : where + ": ") + reason, reason};
   }
   for (const auto& st : sc.steps)

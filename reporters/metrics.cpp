@@ -175,7 +175,7 @@ std::string render_metrics(const RunResult& run, const ReportContext& ctx, bool 
               {{"scenario", sc.name},
                {"step", labels[i]},
                {"phase", sc.failure->failure.phase},
-               {"reason", std::string(proto::to_string(sc.failure->failure.reason))}},
+               {"reason", std::string(to_string(sc.failure->failure.reason))}},
               1);
       }
     }
@@ -185,7 +185,7 @@ std::string render_metrics(const RunResult& run, const ReportContext& ctx, bool 
             {{"scenario", sc.name},
              {"step", sc.failure->step},
              {"phase", sc.failure->failure.phase},
-             {"reason", std::string(proto::to_string(sc.failure->failure.reason))}},
+             {"reason", std::string(to_string(sc.failure->failure.reason))}},
             1);
   }
   return e.text();

@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "probe/result.hpp"
 #include "reporters/reporter.hpp"
+#include "results/result.hpp"
 
 namespace mc {
 

@@ -12,7 +12,7 @@
 #include <sstream>
 #include <thread>
 
-#include "protocols/base64.hpp"
+#include "codec/base64.hpp"
 #include "reporters/metrics.hpp"
 
 namespace mc {
@@ -68,7 +68,7 @@ std::string push_path(const std::string& vantage) {
   std::string path = "/metrics/job/mailcanary/vantage";
   if (vantage.empty()) return path + "@base64/=";
   if (vantage.find('/') != std::string::npos) {
-    std::string b = proto::base64_encode(vantage);
+    std::string b = codec::base64_encode(vantage);
     for (char& c : b) c = c == '+' ? '-' : c == '/' ? '_' : c;  // base64url
     return path + "@base64/" + b;
   }

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "probe/clock.hpp"
-#include "probe/result.hpp"
+#include "codec/time.hpp"
+#include "results/result.hpp"
 
 namespace mc {
 

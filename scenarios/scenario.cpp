@@ -13,7 +13,7 @@
 #include <set>
 #include <sstream>
 
-#include "probe/clock.hpp"
+#include "codec/time.hpp"
 #include "protocols/smtp.hpp"
 #include "scenarios/jsonc.hpp"
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "probe/clock.hpp"
+#include "codec/time.hpp"
 #include "protocols/imap.hpp"
 #include "protocols/smtp.hpp"
 #include "scenarios/scenario.hpp"

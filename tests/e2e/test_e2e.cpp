@@ -19,7 +19,7 @@
 #include <sstream>
 #include <string>
 
-#include "protocols/base64.hpp"
+#include "codec/base64.hpp"
 #include "tests/e2e/platform.hpp"
 #include "tests/support/run_binary.hpp"
 
@@ -330,10 +330,10 @@ TEST_CASE("the sentinel password appears in no output, transcript or result", "[
     CHECK(all.find(secret) == std::string::npos);
     // Nor its AUTH PLAIN / LOGIN encodings.
     for (const auto& enc :
-         {mc::proto::base64_encode(std::string("\0probe@example.test\0", 20) + secret),
-          mc::proto::base64_encode(std::string("probe@example.test\0probe@example.test\0", 39) +
+         {mc::codec::base64_encode(std::string("\0probe@example.test\0", 20) + secret),
+          mc::codec::base64_encode(std::string("probe@example.test\0probe@example.test\0", 39) +
                                    secret),
-          mc::proto::base64_encode(secret)})
+          mc::codec::base64_encode(secret)})
       CHECK(all.find(enc) == std::string::npos);
   }
 }

@@ -1,10 +1,10 @@
 // base64 for SASL: the RFC 4648 test vectors and refusal of anything that is not base64.
 #include <catch2/catch.hpp>
 
-#include "protocols/base64.hpp"
+#include "codec/base64.hpp"
 
-using mc::proto::base64_decode;
-using mc::proto::base64_encode;
+using mc::codec::base64_decode;
+using mc::codec::base64_encode;
 
 TEST_CASE("base64 encodes and decodes the RFC 4648 vectors", "[base64]") {
   const std::pair<const char*, const char*> vectors[] = {

@@ -7,18 +7,18 @@
 #include <string>
 #include <vector>
 
-#include "protocols/base64.hpp"
+#include "codec/base64.hpp"
 #include "protocols/imap.hpp"
 
 namespace {
 
+using mc::Reason;
+using mc::TranscriptLine;
+using mc::codec::base64_encode;
 using mc::proto::Action;
-using mc::proto::base64_encode;
 using mc::proto::kMaxLineBytes;
 using mc::proto::kMaxLiteralBytes;
 using mc::proto::LineBuffer;
-using mc::proto::Reason;
-using mc::proto::TranscriptLine;
 using namespace mc::proto::imap;
 using Kind = Action::Kind;
 

@@ -56,8 +56,8 @@ ScenarioResult failed_scenario(const std::string& name) {
   auto skipped = step("imap.wait", 0.2, 0);
   skipped.status = "skipped";
   sc.steps = {send, skipped};
-  mc::proto::Failure f{mc::proto::Reason::auth_failed, "auth", "authentication refused",
-                       mc::proto::ServerReply{535, "5.7.8", "Error: auth | failed", ""}};
+  mc::Failure f{mc::Reason::auth_failed, "auth", "authentication refused",
+                mc::ServerReply{535, "5.7.8", "Error: auth | failed", ""}};
   sc.failure = mc::ScenarioFailure{"smtp.send", f};
   return sc;
 }
@@ -132,7 +132,7 @@ TEST_CASE("metrics: a failure outside any step (an internal error) still has fai
   ScenarioResult sc = failed_scenario("d");
   sc.steps.clear();
   sc.status = Status::unknown;
-  sc.failure = mc::ScenarioFailure{"", {mc::proto::Reason::internal, "", "boom", std::nullopt}};
+  sc.failure = mc::ScenarioFailure{"", {mc::Reason::internal, "", "boom", std::nullopt}};
   const std::string text = mc::render_metrics(run_of({sc}, Status::unknown), {}, false);
   CHECK(has_line(text,
                  R"(mailcanary_failure_info{scenario="d",step="",phase="",reason="internal"} 1)"));

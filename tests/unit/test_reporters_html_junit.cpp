@@ -185,17 +185,17 @@ RunResult sample_run() {
     send.duration_s = send.phases.back().start_s + send.phases.back().duration_s + 0.001;
     send.queue_id.reset();
     send.transcript = {
-        {proto::TranscriptLine::Dir::note, "connected to 192.0.2.10:587"},
-        {proto::TranscriptLine::Dir::server, "220 mail.example.test ESMTP"},
-        {proto::TranscriptLine::Dir::client, "EHLO probe.example.test"},
-        {proto::TranscriptLine::Dir::server, "250-mail.example.test"},
-        {proto::TranscriptLine::Dir::server, "250 STARTTLS"},
-        {proto::TranscriptLine::Dir::client, "AUTH PLAIN [redacted]"},
-        {proto::TranscriptLine::Dir::server, "235 2.7.0 Authentication successful"},
-        {proto::TranscriptLine::Dir::client, "MAIL FROM:<probe@example.test>"},
-        {proto::TranscriptLine::Dir::server, "250 2.1.0 Ok"},
-        {proto::TranscriptLine::Dir::client, "RCPT TO:<probe@example.test>"},
-        {proto::TranscriptLine::Dir::server, "550 5.7.1 " + kHostile},
+        {TranscriptLine::Dir::note, "connected to 192.0.2.10:587"},
+        {TranscriptLine::Dir::server, "220 mail.example.test ESMTP"},
+        {TranscriptLine::Dir::client, "EHLO probe.example.test"},
+        {TranscriptLine::Dir::server, "250-mail.example.test"},
+        {TranscriptLine::Dir::server, "250 STARTTLS"},
+        {TranscriptLine::Dir::client, "AUTH PLAIN [redacted]"},
+        {TranscriptLine::Dir::server, "235 2.7.0 Authentication successful"},
+        {TranscriptLine::Dir::client, "MAIL FROM:<probe@example.test>"},
+        {TranscriptLine::Dir::server, "250 2.1.0 Ok"},
+        {TranscriptLine::Dir::client, "RCPT TO:<probe@example.test>"},
+        {TranscriptLine::Dir::server, "550 5.7.1 " + kHostile},
     };
     StepResult wait;
     wait.step = "imap.wait";
@@ -204,11 +204,11 @@ RunResult sample_run() {
     StepResult del = wait;
     del.step = "imap.delete";
     sc.steps = {send, wait, del};
-    proto::Failure f;
-    f.reason = proto::Reason::rejected;
+    Failure f;
+    f.reason = Reason::rejected;
     f.phase = "rcpt_to";
     f.message = "RCPT TO <probe@example.test> refused: \"policy\" & more";
-    f.reply = proto::ServerReply{550, "5.7.1", kHostile, ""};
+    f.reply = ServerReply{550, "5.7.1", kHostile, ""};
     sc.failure = ScenarioFailure{"smtp.send", f};
     sc.duration_s = send.duration_s + 0.001;
     run.scenarios.push_back(sc);
@@ -218,8 +218,8 @@ RunResult sample_run() {
     sc.name = "broken-internals";
     sc.status = Status::unknown;
     sc.started_at = at(0.008);
-    sc.failure = ScenarioFailure{
-        "", proto::Failure{proto::Reason::internal, "", "vector::_M_range_check <oops>", {}}};
+    sc.failure =
+        ScenarioFailure{"", Failure{Reason::internal, "", "vector::_M_range_check <oops>", {}}};
     run.scenarios.push_back(sc);
   }
   for (const auto& sc : run.scenarios) run.duration_s = std::max(run.duration_s, sc.duration_s);

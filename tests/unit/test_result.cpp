@@ -1,7 +1,7 @@
 // The run model's status arithmetic and reply formatting.
 #include <catch2/catch.hpp>
 
-#include "probe/result.hpp"
+#include "results/result.hpp"
 
 using mc::Status;
 
@@ -26,11 +26,11 @@ TEST_CASE("failure_place names step and phase, or the phase alone when no step o
           "[result]") {
   mc::ScenarioResult sc;
   CHECK(mc::failure_place(sc).empty());
-  sc.failure = mc::ScenarioFailure{
-      "smtp.send", mc::proto::Failure{mc::proto::Reason::timeout, "banner", "", std::nullopt}};
+  sc.failure = mc::ScenarioFailure{"smtp.send",
+                                   mc::Failure{mc::Reason::timeout, "banner", "", std::nullopt}};
   CHECK(mc::failure_place(sc) == "smtp.send/banner");
   CHECK(mc::failure_place(sc, " / ") == "smtp.send / banner");
   sc.failure = mc::ScenarioFailure{
-      "", mc::proto::Failure{mc::proto::Reason::timeout, "queued", "never started", std::nullopt}};
+      "", mc::Failure{mc::Reason::timeout, "queued", "never started", std::nullopt}};
   CHECK(mc::failure_place(sc) == "queued");
 }

@@ -1,6 +1,6 @@
-#include "protocols/machine.hpp"
+#include "results/transcript.hpp"
 
-namespace mc::proto {
+namespace mc {
 
 void Transcript::add(TranscriptLine::Dir d, std::string text) {
   constexpr std::size_t kMaxTextBytes = 1024;
@@ -17,4 +17,4 @@ void Transcript::add(TranscriptLine::Dir d, std::string text) {
   ++total_;
 }
 
-}  // namespace mc::proto
+}  // namespace mc

@@ -1,6 +1,6 @@
-#include "protocols/failure.hpp"
+#include "results/failure.hpp"
 
-namespace mc::proto {
+namespace mc {
 
 std::string_view to_string(Reason r) {
   switch (r) {
@@ -40,4 +40,4 @@ std::string_view to_string(Reason r) {
   return "internal";
 }
 
-}  // namespace mc::proto
+}  // namespace mc

@@ -1,4 +1,4 @@
-#include "probe/clock.hpp"
+#include "codec/time.hpp"
 
 #include <cctype>
 #include <ctime>

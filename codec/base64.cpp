@@ -1,8 +1,8 @@
-#include "protocols/base64.hpp"
+#include "codec/base64.hpp"
 
 #include <array>
 
-namespace mc::proto {
+namespace mc::codec {
 namespace {
 constexpr std::string_view kAlphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -62,4 +62,4 @@ std::optional<std::string> base64_decode(std::string_view in) {
   return out;
 }
 
-}  // namespace mc::proto
+}  // namespace mc::codec

@@ -7,9 +7,9 @@
 #include <string_view>
 #include <vector>
 
-#include "probe/clock.hpp"
-#include "protocols/failure.hpp"
-#include "protocols/machine.hpp"
+#include "codec/time.hpp"
+#include "results/failure.hpp"
+#include "results/transcript.hpp"
 
 namespace mc {
 
@@ -49,13 +49,13 @@ struct StepResult {
   std::vector<std::uint32_t> uids;  // imap.wait: found; imap.delete: deleted
   std::optional<int> searches;
   std::optional<bool> expunge_skipped;
-  std::optional<bool> plaintext_auth;  // credentials crossed without TLS (allow_plaintext_auth)
-  std::vector<proto::TranscriptLine> transcript;  // kept for failed steps only
+  std::optional<bool> plaintext_auth;      // credentials crossed without TLS (allow_plaintext_auth)
+  std::vector<TranscriptLine> transcript;  // kept for failed steps only
 };
 
 struct ScenarioFailure {
   std::string step;
-  proto::Failure failure;
+  Failure failure;
 };
 
 // A probe of an earlier run, found now (late) or given up on (lost). Informational: the run that
@@ -97,7 +97,7 @@ struct RunResult {
 };
 
 // A server reply as one line for people: "535 5.7.8 text" (SMTP) or "NO [CODE] text" (IMAP).
-std::string reply_text(const proto::ServerReply& r);
+std::string reply_text(const ServerReply& r);
 
 // Where a scenario's failure happened, for people: "smtp.send/banner", or only the phase
 // ("queued") when no step owns it. `separator` goes between step and phase.

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace mc::proto {
+namespace mc {
 
 // The fixed set of failure reasons of the result document. Never extend with free-form strings.
 enum class Reason {
@@ -47,4 +47,4 @@ struct Failure {
   std::optional<ServerReply> reply;
 };
 
-}  // namespace mc::proto
+}  // namespace mc

@@ -1,4 +1,4 @@
-#include "probe/result.hpp"
+#include "results/result.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -50,7 +50,7 @@ double round_us(double s) {
   return static_cast<double>(static_cast<long long>(s * 1e6 + 0.5)) / 1e6;
 }
 
-json reply_json(const proto::ServerReply& r) {
+json reply_json(const ServerReply& r) {
   json j = {{"text", r.text}};
   j["code"] = r.code != 0 ? json(r.code) : json(nullptr);
   j["enhanced"] = r.enhanced.empty() ? json(nullptr) : json(r.enhanced);
@@ -58,12 +58,12 @@ json reply_json(const proto::ServerReply& r) {
   return j;
 }
 
-json transcript_json(const std::vector<proto::TranscriptLine>& lines) {
+json transcript_json(const std::vector<TranscriptLine>& lines) {
   json out = json::array();
   for (const auto& l : lines) {
-    const char* who = l.dir == proto::TranscriptLine::Dir::client   ? "C: "
-                      : l.dir == proto::TranscriptLine::Dir::server ? "S: "
-                                                                    : "-- ";
+    const char* who = l.dir == TranscriptLine::Dir::client   ? "C: "
+                      : l.dir == TranscriptLine::Dir::server ? "S: "
+                                                             : "-- ";
     out.push_back(who + l.text);
   }
   return out;
@@ -121,7 +121,7 @@ json scenario_json(const ScenarioResult& sc) {
     const auto& f = sc.failure->failure;
     json fj = {{"step", sc.failure->step},
                {"phase", f.phase},
-               {"reason", std::string(proto::to_string(f.reason))},
+               {"reason", std::string(to_string(f.reason))},
                {"message", f.message}};
     fj["reply"] = f.reply ? reply_json(*f.reply) : json(nullptr);
     j["failure"] = std::move(fj);
@@ -153,7 +153,7 @@ json scenario_json(const ScenarioResult& sc) {
 
 }  // namespace
 
-std::string reply_text(const proto::ServerReply& r) {
+std::string reply_text(const ServerReply& r) {
   std::string out;
   if (r.code != 0) {
     out = std::to_string(r.code);
