@@ -71,6 +71,10 @@ bool parse_duration(const std::string& text, std::chrono::milliseconds& out, boo
 
 std::string format_duration(std::chrono::milliseconds d) {
   const long long ms = d.count();
+  // parse_duration takes at most 9 digits a term: a longer one is written as two terms.
+  if (ms % 1000 != 0 && ms >= 1'000'000'000)
+    return format_duration(std::chrono::milliseconds(ms - ms % 1000)) + std::to_string(ms % 1000) +
+           "ms";
   if (ms % 1000 != 0) return std::to_string(ms) + "ms";
   if (ms % 60'000 != 0 || ms == 0) return std::to_string(ms / 1000) + "s";
   if (ms % 3'600'000 != 0) return std::to_string(ms / 60'000) + "m";

@@ -291,7 +291,8 @@ class Runner {
     return std::move(out_);
   }
 
-  // `partial`: bytes of the awaited reply that did arrive. A server that drips its reply is
+  // `partial`: bytes that arrived since the last command in this phase, i.e. of the awaited
+  // reply. A server that drips its reply is
   // making progress, just not enough; saying "no progress" would send the reader looking for a
   // hung server or a firewall.
   Failure timeout_failure(std::size_t partial = 0) const {
@@ -377,6 +378,9 @@ class Runner {
   }
 
   asio::awaitable<std::optional<Failure>> write(const std::string& data) {
+    // What arrives from now on answers this command; replies that came in whole before it
+    // (one RCPT answered, the next one not) are no partial reply.
+    bytes_in_phase_ = 0;
     error_code ec;
     if (s_->tls)
       co_await asio::async_write(*s_->tls, asio::buffer(data),

@@ -59,7 +59,13 @@ struct ScenarioRun {
   // The scenario's own session to its mailbox failed on the server's side (connection, TLS,
   // login, a refusal, a timeout): the sweep must not try that server again in this run.
   bool store_failed = false;
+  // This run's imap.delete had to leave its probe flagged: sweeping earlier flagged probes now
+  // would only log in to find the same obstacle.
+  bool expunge_blocked = false;
   Mono::time_point scenario_deadline{};
+  // Every pending probe in the state directory, of any scenario: all of them are mailcanary's,
+  // so a \Deleted message carrying one of their tokens is never taken for the user's.
+  std::vector<std::string> pending_tokens{};
 
   asio::awaitable<void> run() {
     clock = Stopwatch();
@@ -153,18 +159,14 @@ struct ScenarioRun {
   void settle_pending() {
     if (!tracks_probe() || !result.queued_at) return;
     const bool seen = !found_uids.empty();
-    const bool kept = !has_step("imap.delete") && wait_step()->keep;
-    if (seen && (deleted || kept))
+    if (seen && (deleted || keeps_probes()))
       PendingStore(options.state_dir).remove(result.token);
     else if (seen)
       remember_probe(true);
   }
 
-  std::vector<std::string> earlier_tokens() const {
-    std::vector<std::string> tokens;
-    for (const auto& p : earlier) tokens.push_back(p.token);
-    return tokens;
-  }
+  // No imap.delete, and the file says probes stay: later runs find them, never delete them.
+  bool keeps_probes() const { return !has_step("imap.delete") && wait_step()->keep; }
 
   // Looks for this scenario's probes of earlier runs, deletes those it finds and reports them as
   // late; gives up on those older than the lost-after horizon. Failures here only leave the
@@ -187,13 +189,15 @@ struct ScenarioRun {
         store.remove(p.token);
         continue;
       }
-      if (++sweeps > kMaxSweepsPerRun || server_failed || Mono::now() >= budget_end) {
+      if (++sweeps > kMaxSweepsPerRun || server_failed || Mono::now() >= budget_end ||
+          (expunge_blocked && p.seen)) {
         ++result.pending;
         continue;
       }
       auto config = scn::imap_config(file, *wait, p.token);
       config.mode = proto::imap::Mode::remove;  // no UIDs: only hits whose header proves it
-      config.own_tokens = earlier_tokens();
+      config.own_tokens = pending_tokens;
+      config.find_only = keeps_probes();
       proto::imap::Client client(std::move(config));
       auto out = co_await run_session(session_options(server, budget_end), client);
       server_failed = out.failure.has_value();
@@ -208,11 +212,14 @@ struct ScenarioRun {
         }
         if (!p.seen) result.late.push_back(e);
       }
-      if (!out.failure)
+      if (!out.failure) {
+        // Gone with this EXPUNGE: of this scenario, or of another one on the same mailbox.
         expunged.insert(expunged.end(), oc.also_expunged.begin(), oc.also_expunged.end());
+        for (const auto& token : oc.also_expunged) store.remove(token);
+      }
       // Only an expunged probe is done with: one left flagged \Deleted (no UIDPLUS, a user's
       // mail flagged too) stays pending until a later run can expunge it safely.
-      if (found && !out.failure && !oc.deleted_uids.empty()) {
+      if (found && !out.failure && (!oc.deleted_uids.empty() || keeps_probes())) {
         store.remove(p.token);
       } else if (found) {
         PendingProbe still = p;
@@ -265,8 +272,9 @@ struct ScenarioRun {
 
   // Copies what every step reports the same way: phases, address, TLS, transcript on failure.
   void record(const scn::Server& server, const SessionOutcome& o, const proto::Machine& m,
-              StepResult& sr) {
+              bool plaintext_auth, StepResult& sr) {
     sr.server = server.url;
+    if (plaintext_auth) sr.plaintext_auth = true;
     sr.address = o.address;
     sr.tls = o.tls;
     for (const auto& p : o.phases)
@@ -287,9 +295,8 @@ struct ScenarioRun {
         scn::build_probe_message(step, scenario.name, result.token, Wall::now());
     proto::smtp::Client client(scn::smtp_config(file, step, message, local_host_name()));
     auto out = co_await run_session(session_options(server, deadline), client);
-    record(server, out, client, sr);
+    record(server, out, client, client.outcome().plaintext_auth, sr);
     sr.queue_id = client.outcome().queue_id;
-    if (client.outcome().plaintext_auth) sr.plaintext_auth = true;
     if (!out.failure) {
       queued = phase_end(out, "message");
       if (queued) result.queued_at = clock.wall_at(*queued);
@@ -303,9 +310,8 @@ struct ScenarioRun {
     const auto& server = file.servers.at(step.server);
     proto::imap::Client client(scn::imap_config(file, step, result.token));
     auto out = co_await run_session(session_options(server, deadline), client);
-    record(server, out, client, sr);
     const auto& oc = client.outcome();
-    if (oc.plaintext_auth) sr.plaintext_auth = true;
+    record(server, out, client, oc.plaintext_auth, sr);
     sr.searches = oc.searches;
     sr.uids = oc.found_uids;
     if (!oc.found_uids.empty()) {
@@ -333,14 +339,16 @@ struct ScenarioRun {
     auto config = scn::imap_config(file, step, result.token);
     config.uids = found_uids;
     config.uidvalidity = uidvalidity;
-    config.own_tokens = earlier_tokens();
+    config.own_tokens = pending_tokens;
     proto::imap::Client client(std::move(config));
     auto out = co_await run_session(session_options(server, deadline), client);
-    record(server, out, client, sr);
     const auto& oc = client.outcome();
+    record(server, out, client, oc.plaintext_auth, sr);
     sr.uids = oc.deleted_uids;
-    if (oc.plaintext_auth) sr.plaintext_auth = true;
-    deleted = !out.failure && !oc.expunge_skipped;
+    // Only an expunge finishes with a probe: a search that found nothing (an index that lags)
+    // leaves it pending, to be looked for again.
+    deleted = !out.failure && !oc.deleted_uids.empty();
+    expunge_blocked = oc.expunge_skipped;
     if (!out.failure) {
       for (const auto& token : oc.also_expunged) PendingStore(options.state_dir).remove(token);
       std::erase_if(earlier, [&](const PendingProbe& p) {
@@ -417,6 +425,7 @@ RunResult run_scenarios(const std::vector<scn::File>& files, const RunOptions& o
                                                              {},
                                                              {},
                                                              0}));
+    for (const auto& p : pending) runs.back()->pending_tokens.push_back(p.token);
     run.scenarios[i].name = scenario->name;
   }
 

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "protocols/credentials.hpp"
 #include "protocols/imap/command.hpp"
 #include "protocols/imap/response.hpp"
 #include "protocols/line_buffer.hpp"
@@ -37,10 +38,12 @@ struct Config {
   std::chrono::milliseconds poll_interval{250};
   std::vector<std::uint32_t> uids;  // remove: the UIDs imap.wait found (only these may be deleted)
   std::uint32_t uidvalidity = 0;    // remove: the UIDVALIDITY imap.wait saw (0 = unknown)
-  // remove: tokens of this scenario's earlier probes. Without UIDPLUS, a \Deleted message whose
-  // header carries one of them (verified in this session) is ours, not the user's, so it does
-  // not stop the EXPUNGE.
+  // remove: tokens of mailcanary's earlier probes (every pending one in the state directory).
+  // Without UIDPLUS, a \Deleted message whose header carries one of them (verified in this
+  // session) is mailcanary's, not the user's, so it does not stop the EXPUNGE.
   std::vector<std::string> own_tokens;
+  // remove: find and verify, but neither flag nor expunge (a probe whose scenario keeps it).
+  bool find_only = false;
 };
 
 struct Outcome {
@@ -120,6 +123,7 @@ class Client : public Machine {
   Action after_store();
   Action search_deleted();
   Action after_search_deleted();
+  Action fetch_deleted_batch();
   Action after_fetch_deleted();
   Action skip_expunge(const std::vector<std::uint32_t>& foreign);
   Action expunge();
@@ -137,7 +141,6 @@ class Client : public Machine {
   std::optional<Action> uidvalidity_changed();
   bool has_capability(std::string_view name) const;
   std::string next_tag();
-  std::string scrub(std::string text) const;
   void record(const Response& r);
 
   Config cfg_;
@@ -160,7 +163,8 @@ class Client : public Machine {
   std::vector<std::uint32_t> target_;                 // remove: the UIDs we flag and expunge
   std::vector<std::uint32_t> deleted_others_;         // remove: \Deleted UIDs not in target_
   std::map<std::uint32_t, std::string> own_deleted_;  // of those: UID -> own token it carries
-  std::vector<std::string> secret_forms_;             // every spelling of the secret we might see
+  std::size_t deleted_checked_ = 0;                   // of those: how many were checked so far
+  Redactor scrub_;                                    // every spelling of the secret we might see
   Action final_;
 };
 

@@ -4,13 +4,12 @@
 #include <utility>
 
 #include "codec/base64.hpp"
+#include "protocols/credentials.hpp"
 
 namespace mc::proto::smtp {
 namespace {
 
 using codec::base64_encode;
-
-constexpr std::string_view kRedacted = "<redacted>";
 
 bool is_digit(char c) {
   return c >= '0' && c <= '9';
@@ -261,92 +260,6 @@ std::optional<std::string> extract_queue_id(const ServerReply& r) {
   return token_after_word(text, "qp ");
 }
 
-namespace {
-
-bool is_atext(char c) {
-  const auto u = static_cast<unsigned char>(c);
-  if (u >= 0x80) return true;  // SMTPUTF8 (RFC 6531)
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c)) return true;
-  return std::string_view("!#$%&'*+-/=?^_`{|}~").find(c) != std::string_view::npos;
-}
-
-bool is_let_dig(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
-         static_cast<unsigned char>(c) >= 0x80;
-}
-
-std::optional<std::string> local_part_problem(std::string_view local) {
-  if (local.empty()) return "the part before the @ is empty";
-  if (local.size() > 64) return "the part before the @ is longer than 64 characters";
-  if (local.front() == '"') {
-    if (local.size() < 2 || local.back() != '"')
-      return "the quoted part before the @ is not closed";
-    for (std::size_t i = 1; i + 1 < local.size(); ++i) {
-      const auto u = static_cast<unsigned char>(local[i]);
-      if (local[i] == '\\') {
-        if (++i + 1 >= local.size()) return "a backslash ends the quoted part before the @";
-        continue;
-      }
-      if (local[i] == '"') return "a double quote inside the quoted part needs a backslash";
-      if (u < 0x20 || u == 0x7f) return "the quoted part before the @ holds a control character";
-    }
-    return std::nullopt;
-  }
-  bool dot_allowed = false;
-  for (char c : local) {
-    if (c == '.') {
-      if (!dot_allowed) return "dots before the @ may not lead, trail or repeat (write it quoted)";
-      dot_allowed = false;
-      continue;
-    }
-    if (!is_atext(c))
-      return std::string("'") + c + "' is not allowed before the @ unless the part is quoted";
-    dot_allowed = true;
-  }
-  if (!dot_allowed) return "dots before the @ may not lead, trail or repeat (write it quoted)";
-  return std::nullopt;
-}
-
-std::optional<std::string> domain_problem(std::string_view domain) {
-  if (domain.empty()) return "the domain after the @ is empty";
-  if (domain.size() > 255) return "the domain is longer than 255 characters";
-  if (domain.front() == '[') {
-    if (domain.back() != ']' || domain.size() < 3) return "the address literal is not closed by ]";
-    for (char c : domain.substr(1, domain.size() - 2)) {
-      const auto u = static_cast<unsigned char>(c);
-      if (u <= 0x20 || u >= 0x7f || c == '[' || c == ']' || c == '\\')
-        return "the address literal holds a character that is not allowed";
-    }
-    return std::nullopt;
-  }
-  for (std::string_view label : split(domain, '.')) {
-    if (label.empty()) return "the domain has an empty label (a leading, trailing or double dot)";
-    if (label.size() > 63) return "a label of the domain is longer than 63 characters";
-    if (!is_let_dig(label.front()) || !is_let_dig(label.back()))
-      return "a label of the domain must start and end with a letter or digit";
-    for (char c : label)
-      if (!is_let_dig(c) && c != '-')
-        return std::string("'") + c + "' is not allowed in a domain name";
-  }
-  return std::nullopt;
-}
-
-}  // namespace
-
-std::optional<std::string> address_problem(std::string_view address) {
-  if (address.find_first_of("\r\n") != std::string_view::npos)
-    return "it contains a line break (CR or LF), which would end the SMTP command early";
-  if (address.find('\0') != std::string_view::npos) return "it contains a NUL byte";
-  if (address.empty()) return "it is empty";
-  if (address.size() > 254) return "it is longer than the 254 characters SMTP allows";
-  if (address.front() == '<' || address.back() == '>')
-    return "write it without angle brackets: mailcanary adds them";
-  const std::size_t at = address.rfind('@');
-  if (at == std::string_view::npos) return "it has no @; write it like probe@example.test";
-  if (auto p = local_part_problem(address.substr(0, at))) return p;
-  return domain_problem(address.substr(at + 1));
-}
-
 std::string dot_stuff(std::string_view message) {
   std::string out;
   out.reserve(message.size() + message.size() / 16 + 5);
@@ -373,11 +286,8 @@ std::string dot_stuff(std::string_view message) {
 
 Client::Client(Config cfg) : cfg_(std::move(cfg)) {
   if (cfg_.auth && !cfg_.auth->secret.empty()) {
-    secret_forms_ = {cfg_.auth->secret, base64_encode(cfg_.auth->secret),
-                     plain_initial_response(*cfg_.auth)};
-    // Longest first, so that a shorter form never breaks up a longer one before it is replaced.
-    std::sort(secret_forms_.begin(), secret_forms_.end(),
-              [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+    scrub_ = Redactor(
+        {cfg_.auth->secret, base64_encode(cfg_.auth->secret), plain_initial_response(*cfg_.auth)});
   }
 }
 
@@ -425,7 +335,7 @@ Action Client::read_replies() {
       case LineBuffer::Status::line:
         break;
     }
-    line = scrub(std::move(line));
+    line = scrub_(std::move(line));
     transcript_.server(line);
     switch (parser_.add_line(line)) {
       case ReplyParser::Status::need_more:
@@ -712,24 +622,6 @@ std::string Client::command_name() const {
 // A hostile or buggy server may echo what it was sent; the secret must not reach the
 // transcript or a Failure through the server's words either, wherever in the line it stands.
 // (A line that starts with it is then no reply at all, which the parser reports.)
-// Case-insensitive, so a server that upper-cases what it echoes cannot leak the secret either.
-std::string Client::scrub(std::string line) const {
-  auto find = [&line](const std::string& form, std::size_t start) -> std::size_t {
-    for (std::size_t at = start; at + form.size() <= line.size(); ++at) {
-      if (std::equal(form.begin(), form.end(), line.begin() + static_cast<std::ptrdiff_t>(at),
-                     [](char a, char b) { return to_upper(a) == to_upper(b); }))
-        return at;
-    }
-    return std::string::npos;
-  };
-  for (const std::string& form : secret_forms_) {
-    for (std::size_t at = find(form, 0); at != std::string::npos;
-         at = find(form, at + kRedacted.size())) {
-      line.replace(at, form.size(), kRedacted);
-    }
-  }
-  return line;
-}
 
 void Client::record_capabilities(const ServerReply& r) {
   outcome_.capabilities.clear();

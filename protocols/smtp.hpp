@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "protocols/address.hpp"
+#include "protocols/credentials.hpp"
 #include "protocols/line_buffer.hpp"
 #include "protocols/machine.hpp"
 #include "results/failure.hpp"
@@ -82,11 +84,6 @@ class ReplyParser {
 // nullopt when the reply is not 2xx or its format is unknown.
 std::optional<std::string> extract_queue_id(const ServerReply& r);
 
-// What is wrong with `address` as the RFC 5321 Mailbox of a MAIL FROM or RCPT TO
-// (local-part@domain, the local part a dot-string or quoted string, the domain host names or an
-// address literal; 8-bit bytes are taken as SMTPUTF8), in words; nullopt when it is good.
-std::optional<std::string> address_problem(std::string_view address);
-
 // CRLF-normalised (CRLF, bare LF and bare CR each end a line), dot-stuffed, and always
 // terminated with "\r\n.\r\n": a body without a final line break gets one.
 std::string dot_stuff(std::string_view message);
@@ -144,7 +141,6 @@ class Client : public Machine {
 
   std::string_view phase() const;
   std::string command_name() const;
-  std::string scrub(std::string line) const;
   void record_capabilities(const ServerReply& r);
   bool offers(std::string_view keyword) const;
 
@@ -157,7 +153,7 @@ class Client : public Machine {
   std::size_t next_rcpt_ = 0;
   bool accepted_ = false;  // the server took responsibility for the message
   std::optional<Action> terminal_;
-  std::vector<std::string> secret_forms_;  // the secret as it could appear on the wire
+  Redactor scrub_;  // the secret in every form it could take on the wire
 };
 
 }  // namespace mc::proto::smtp

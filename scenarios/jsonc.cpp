@@ -111,11 +111,12 @@ std::optional<nlohmann::json> parse_jsonc(const std::string& text, ParseError& e
       const auto close = what.find('\'', open + 1);
       if (close != std::string::npos) number = what.substr(open + 1, close - open - 1);
     }
+    // Token by token, so that the same digits in a comment or a string are not taken for it.
     std::size_t at = 0;
-    for (auto p = number.empty() ? std::string::npos : text.find(number); p != std::string::npos;
-         p = text.find(number, p + 1)) {
-      if (token_start(text, p) == p) {
-        at = p;
+    for (std::size_t i = skip_blank(text, starts_with(text, kBom) ? 3 : 0);
+         !number.empty() && i < text.size(); i = skip_blank(text, token_end(text, i))) {
+      if (text.compare(i, token_end(text, i) - i, number) == 0) {
+        at = i;
         break;
       }
     }

@@ -14,7 +14,7 @@
 #include <sstream>
 
 #include "codec/time.hpp"
-#include "protocols/smtp.hpp"
+#include "protocols/address.hpp"
 #include "scenarios/jsonc.hpp"
 
 namespace mc::scn {
@@ -459,7 +459,14 @@ class Loader {
         continue;
       }
       if (auto st = parse_starttls(sj, where)) s.starttls = *st;
-      if (auto t = sj.find("tls"); t != sj.end()) load_tls(*t, where + ".tls", s.tls);
+      if (auto t = sj.find("tls"); t != sj.end()) {
+        load_tls(*t, where + ".tls", s.tls);
+        if (!default_tls.ca_file.empty() && s.tls.ca_file.empty() && s.tls.verify)
+          warning(where + ".tls",
+                  "this server's own tls replaces defaults.tls as a whole, so it is verified "
+                  "against the system trust store, not defaults.tls.ca_file; add \"ca_file\" "
+                  "here if that CA signed its certificate");
+      }
       if (auto a = sj.find("allow_plaintext_auth"); a != sj.end()) {
         if (!a->is_boolean())
           problem(where + ".allow_plaintext_auth", "must be true or false");
@@ -648,7 +655,14 @@ class Loader {
     if (auto v = get_string(sj, "server", where)) s.server = *v;
     if (auto v = get_string(sj, "account", where)) s.account = *v;
     if (auto v = get_string(sj, "from", where)) s.from = *v;
-    if (auto v = get_string(sj, "ehlo", where)) s.ehlo = *v;
+    if (auto v = get_string(sj, "ehlo", where)) {
+      s.ehlo = *v;
+      if (s.ehlo.empty() ||
+          s.ehlo.find_first_of(std::string_view(" \t\r\n\0", 5)) != std::string::npos)
+        problem(where + ".ehlo", "\"" + printable(s.ehlo) +
+                                     "\" is not a host name for EHLO: give one name without "
+                                     "spaces or line breaks, like \"probe.example.net\"");
+    }
     if (auto v = get_string(sj, "mailbox", where)) s.mailbox = *v;
     if (auto d = get_duration(sj, "poll_interval", where)) s.poll_interval = *d;
     s.timeout = get_duration(sj, "timeout", where);

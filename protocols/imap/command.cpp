@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "protocols/credentials.hpp"
 #include "protocols/imap/text.hpp"
 
 namespace mc::proto::imap {

@@ -13,7 +13,11 @@ using namespace detail;
 using codec::base64_encode;
 
 // How many search hits one FETCH verifies: the token is unique, so more are duplicates at best.
+// Also the batch in which other \Deleted messages are checked for a token of mailcanary's.
 constexpr std::size_t kMaxVerifyPerFetch = 100;
+// Beyond this many batches of flagged messages, the mailbox is the user's business, not a
+// backlog of probes: no plain EXPUNGE.
+constexpr std::size_t kMaxDeletedBatches = 50;
 
 // ---- Client: the dialogue ------------------------------------------------------------------
 
@@ -64,10 +68,7 @@ Action Client::login() {
     if (!cfg_.allow_plaintext_auth) {
       phase_ = "starttls";
       return fail(Reason::starttls_unavailable,
-                  "the connection is not encrypted (STARTTLS " +
-                      std::string(cfg_.starttls == StartTls::off ? "is off" : "was not offered") +
-                      "), so the password was not sent; require STARTTLS, or set "
-                      "\"allow_plaintext_auth\": true on the server to allow LOGIN in clear");
+                  plaintext_refusal(cfg_.starttls == StartTls::off, "LOGIN"));
     }
     outcome_.plaintext_auth = true;
     transcript_.note("sending credentials without TLS (allow_plaintext_auth)");
@@ -170,6 +171,7 @@ Action Client::after_fetch_headers() {
   if (cfg_.mode == Mode::remove) {
     target_ = verified;
     if (!verified_.empty()) outcome_.headers = verified_.begin()->second;
+    if (cfg_.find_only) return logout();  // a probe meant to stay: found, left alone
     return store();
   }
   if (verified.empty()) {
@@ -226,27 +228,42 @@ Action Client::after_search_deleted() {
   // no way to close that window without UIDPLUS.)
   deleted_others_ = difference(sorted_unique(search_hits_), target_);
   own_deleted_.clear();
+  deleted_checked_ = 0;
   if (deleted_others_.empty()) return expunge();
-  if (deleted_others_.size() > kMaxVerifyPerFetch) return skip_expunge(deleted_others_);
-  // Some may be this scenario's own earlier probes, left flagged by a run like this one: their
-  // token header, read now, tells them from the user's mail. Only that one field is fetched.
+  if (deleted_others_.size() > kMaxVerifyPerFetch * kMaxDeletedBatches) {
+    return skip_expunge(deleted_others_);
+  }
+  return fetch_deleted_batch();
+}
+
+// Some of the others may be mailcanary's own earlier probes, left flagged by a run like this
+// one: their token header, read now, tells them from the user's mail. Only that one field is
+// fetched, a batch at a time, so a long backlog of flagged probes can still be cleared.
+Action Client::fetch_deleted_batch() {
+  const std::size_t end = std::min(deleted_others_.size(), deleted_checked_ + kMaxVerifyPerFetch);
+  const std::vector<std::uint32_t> batch(
+      deleted_others_.begin() + static_cast<std::ptrdiff_t>(deleted_checked_),
+      deleted_others_.begin() + static_cast<std::ptrdiff_t>(end));
   CommandBuilder command(next_tag(), outcome_.capabilities);
   command.word("UID FETCH")
-      .word(uid_set(deleted_others_))
+      .word(uid_set(batch))
       .word("(UID BODY.PEEK[HEADER.FIELDS (" + std::string(kTokenHeader) + ")])");
   return send(Command::fetch_deleted, command.finish());
 }
 
 Action Client::after_fetch_deleted() {
+  const std::size_t end = std::min(deleted_others_.size(), deleted_checked_ + kMaxVerifyPerFetch);
   std::vector<std::uint32_t> foreign;
-  for (std::uint32_t uid : deleted_others_)
-    if (!own_deleted_.count(uid)) foreign.push_back(uid);
+  for (std::size_t i = deleted_checked_; i < end; ++i)
+    if (!own_deleted_.count(deleted_others_[i])) foreign.push_back(deleted_others_[i]);
   if (!foreign.empty()) return skip_expunge(foreign);
+  deleted_checked_ = end;
+  if (deleted_checked_ < deleted_others_.size()) return fetch_deleted_batch();
   for (const auto& [uid, token] : own_deleted_) {
     if (token != cfg_.token) outcome_.also_expunged.push_back(token);
   }
   transcript_.note("every other \\Deleted message (UIDs " + uid_list(deleted_others_) +
-                   ") carries a token of this scenario; expunging");
+                   ") carries a token of mailcanary's; expunging");
   return expunge();
 }
 
@@ -349,13 +366,8 @@ bool Client::has_capability(std::string_view name) const {
   return has(outcome_.capabilities, name);
 }
 
-std::string Client::scrub(std::string text) const {
-  for (const std::string& form : secret_forms_) replace_all_icase(text, form, kRedacted);
-  return text;
-}
-
 void Client::record(const Response& r) {
-  transcript_.server(scrub(render(r)));
+  transcript_.server(scrub_(render(r)));
 }
 
 Action Client::succeed() {
@@ -365,9 +377,9 @@ Action Client::succeed() {
 }
 
 Action Client::fail(Reason reason, std::string message, const Response* reply) {
-  Failure failure{reason, phase_, scrub(std::move(message)), std::nullopt};
+  Failure failure{reason, phase_, scrub_(std::move(message)), std::nullopt};
   if (reply != nullptr) {
-    failure.reply = ServerReply{0, scrub(reply->code), scrub(reply->text), scrub(reply->status)};
+    failure.reply = ServerReply{0, scrub_(reply->code), scrub_(reply->text), scrub_(reply->status)};
   }
   transcript_.note("failed (" + std::string(to_string(reason)) + "): " + failure.message);
   stage_ = Stage::done;

@@ -16,16 +16,13 @@ using codec::base64_encode;
 
 Client::Client(Config cfg) : cfg_(std::move(cfg)) {
   if (!cfg_.secret.empty()) {
-    std::string quoted = quote_astring(cfg_.secret);
-    secret_forms_ = {
+    const std::string quoted = quote_astring(cfg_.secret);
+    scrub_ = Redactor({
         base64_encode(std::string(1, '\0') + cfg_.user + '\0' + cfg_.secret),
         quoted.substr(1, quoted.size() - 2),
         cfg_.secret,
         base64_encode(cfg_.secret),
-    };
-    // Longest first, so a shorter spelling never splits a longer one before it is replaced.
-    std::sort(secret_forms_.begin(), secret_forms_.end(),
-              [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+    });
   }
 }
 

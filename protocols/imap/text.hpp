@@ -13,7 +13,6 @@
 namespace mc::proto::imap::detail {
 
 inline constexpr std::string_view kTokenHeader = "X-Mailcanary-Token";
-inline constexpr std::string_view kRedacted = "<redacted>";
 
 // ---- Small text helpers ------------------------------------------------------------------
 
@@ -74,22 +73,6 @@ inline std::string_view trim(std::string_view s) {
   const std::size_t first = s.find_first_not_of(" \t");
   if (first == std::string_view::npos) return {};
   return s.substr(first, s.find_last_not_of(" \t") - first + 1);
-}
-
-// Case-insensitive: a server may upper-case what it echoes (a status word always is), and a
-// secret must not leak through its capitals.
-inline void replace_all_icase(std::string& s, std::string_view from, std::string_view to) {
-  if (from.empty()) return;
-  auto find = [&](std::size_t start) -> std::size_t {
-    for (std::size_t pos = start; pos + from.size() <= s.size(); ++pos) {
-      if (iequals(std::string_view(s).substr(pos, from.size()), from)) return pos;
-    }
-    return std::string::npos;
-  };
-  for (std::size_t pos = find(0); pos != std::string::npos; pos = find(pos)) {
-    s.replace(pos, from.size(), to);
-    pos += to.size();
-  }
 }
 
 // Control characters of a non-secret literal would break the one-line transcript.

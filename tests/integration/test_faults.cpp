@@ -167,6 +167,24 @@ TEST_CASE(
   CHECK(message.find(" bytes arrived in it)") != std::string::npos);
 }
 
+TEST_CASE("the second RCPT never answered: no progress, not a reply that trickled in", "[faults]") {
+  FakeServer s([](Conn& c, int) {
+    c.send("220 fake ESMTP\r\n");
+    c.expect("EHLO");
+    c.send("250 fake\r\n");
+    c.expect("MAIL FROM");
+    c.send("250 ok\r\n");
+    c.expect("RCPT TO");
+    c.send("250 ok\r\n");
+    c.hang(5);
+  });
+  json steps = mx_send("1s");
+  steps[0]["to"] = {"a@example.test", "b@example.test"};
+  const Outcome o = run({{"out", smtp_server(s.port())}}, steps);
+  check_failure(o, "smtp.send", "rcpt_to", "timeout");
+  CHECK(o.failure()["message"] == "no progress before the deadline in phase 'rcpt_to'");
+}
+
 TEST_CASE("a server that hangs after EHLO: timeout names phase ehlo", "[faults]") {
   FakeServer s([](Conn& c, int) {
     c.send("220 fake ESMTP\r\n");

@@ -419,3 +419,89 @@ TEST_CASE("without UIDPLUS, a probe left flagged stays pending and goes with a l
   CHECK(second.scenario()["pending"] == 0);
   fs::remove_all(dir);
 }
+
+namespace {
+
+// A mailbox with UIDPLUS where each run's probe is found at once: UID 10 + run for run's probe.
+struct FoundAtOnce {
+  std::vector<std::string> tokens;  // in the order the runs searched for them
+  std::vector<std::string> commands;
+  void serve(Conn& c) {
+    c.send("* OK [CAPABILITY IMAP4rev1 UIDPLUS AUTH=PLAIN] fake\r\n");
+    std::string token;
+    while (auto l = c.line()) {
+      const std::string tag = l->substr(0, l->find(' '));
+      const std::string cmd = l->substr(l->find(' ') + 1);
+      commands.push_back(cmd);
+      if (cmd.rfind("SELECT", 0) == 0) {
+        c.send("* 9 EXISTS\r\n* OK [UIDVALIDITY 42] ok\r\n" + tag + " OK done\r\n");
+      } else if (cmd.rfind("UID SEARCH HEADER", 0) == 0) {
+        token = cmd.substr(cmd.rfind(' ') + 1);
+        if (token.size() > 1 && token.front() == '"') token = token.substr(1, token.size() - 2);
+        auto at = std::find(tokens.begin(), tokens.end(), token);
+        if (at == tokens.end()) at = tokens.insert(tokens.end(), token);
+        c.send("* SEARCH " + std::to_string(10 + (at - tokens.begin())) + "\r\n" + tag +
+               " OK done\r\n");
+      } else if (cmd.rfind("UID FETCH", 0) == 0) {
+        const std::string uid = cmd.substr(10, cmd.find(' ', 10) - 10);
+        const std::string h = "X-Mailcanary-Token: " + token + "\r\n\r\n";
+        c.send("* 1 FETCH (UID " + uid + " BODY[HEADER] {" + std::to_string(h.size()) + "}\r\n" +
+               h + ")\r\n" + tag + " OK done\r\n");
+      } else if (cmd.rfind("LOGOUT", 0) == 0) {
+        c.send("* BYE\r\n" + tag + " OK bye\r\n");
+        return;
+      } else {
+        c.send(tag + " OK done\r\n");
+      }
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE(
+    "imap.wait without imap.delete: warned about, and the next run deletes the probe; "
+    "with keep, never",
+    "[safety]") {
+  for (const bool keep : {false, true}) {
+    INFO("keep " << keep);
+    const std::string dir = mc::test::make_temp_dir("mc-safety");
+    FakeServer mx([](Conn& c, int) { mc::test::smtp_transaction(c); }, 2);
+    FoundAtOnce mailbox;
+    FakeServer store([&](Conn& c, int) { mailbox.serve(c); }, keep ? 2 : 3);
+    const json servers = {
+        {"mx", {{"url", "smtp://127.0.0.1:" + std::to_string(mx.port())}, {"starttls", "off"}}},
+        {"store",
+         {{"url", "imap://127.0.0.1:" + std::to_string(store.port())},
+          {"starttls", "off"},
+          {"allow_plaintext_auth", true}}}};
+    json wait = {{"step", "imap.wait"}, {"server", "store"}, {"account", "probe"}};
+    if (keep) wait["keep"] = true;
+    const json steps = json::array({{{"step", "smtp.send"},
+                                     {"server", "mx"},
+                                     {"from", "probe@example.test"},
+                                     {"to", {"probe@example.test"}}},
+                                    wait});
+    const Ran first = run(dir, file_with(servers, steps));
+    INFO(first.ran.out << first.ran.err);
+    CHECK(first.ran.exit_code == 0);
+    const std::string token = first.scenario()["token"];
+    bool warned = false;
+    for (const auto& w : first.result["warnings"])
+      warned = warned ||
+               w.get<std::string>().find("imap.wait without an imap.delete") != std::string::npos;
+    CHECK(warned == !keep);
+    CHECK(fs::exists(dir + "/state/pending/" + token + ".json") == !keep);
+
+    const Ran second = run(dir, file_with(servers, steps));
+    INFO(second.ran.out << second.ran.err);
+    CHECK(second.ran.exit_code == 0);
+    const bool deleted_first = std::find(mailbox.commands.begin(), mailbox.commands.end(),
+                                         "UID EXPUNGE 10") != mailbox.commands.end();
+    CHECK(deleted_first == !keep);
+    CHECK_FALSE(fs::exists(dir + "/state/pending/" + token + ".json"));
+    for (const auto& cmd : mailbox.commands)
+      CHECK(cmd.find("UID EXPUNGE 11") == std::string::npos);  // the second run's own probe
+    fs::remove_all(dir);
+  }
+}

@@ -1078,6 +1078,41 @@ TEST_CASE("remove without UIDPLUS: the scenario's own earlier probes do not bloc
   }
 }
 
+TEST_CASE(
+    "remove without UIDPLUS: a backlog of over a hundred flagged probes is checked in "
+    "batches, then expunged",
+    "[imap]") {
+  Config cfg = remove_config();
+  cfg.own_tokens = {kEarlierToken};
+  std::string deleted = " 7";
+  std::string first_batch;
+  for (int uid = 1000; uid < 1100; ++uid) {
+    deleted += " " + std::to_string(uid);
+    first_batch += token_fields(1, uid, kEarlierToken);
+  }
+  deleted += " 1100";
+  const Run run =
+      play(cfg, remove_plain_script(deleted) + fetch_deleted(7, "1000:1099", first_batch) +
+                    fetch_deleted(8, "1100", token_fields(1, 1100, kEarlierToken)) +
+                    Script{C("a9 EXPUNGE\r\n"), S("* 3 EXPUNGE\r\na9 OK Expunge completed.\r\n")} +
+                    logout(10));
+  expect_success(run);
+  CHECK_FALSE(run.client->outcome().expunge_skipped);
+  CHECK(run.client->outcome().deleted_uids == std::vector<std::uint32_t>{7});
+}
+
+TEST_CASE("remove find_only: a kept probe is found and verified, never flagged", "[imap]") {
+  Config cfg = implicit(Mode::remove);
+  cfg.find_only = true;
+  const Run run =
+      play(cfg, greeting_and_capability("IMAP4rev1 UIDPLUS") + login(2) + select(3) +
+                    search(4, " 7") + fetch(5, "7", fetch_reply(1, 7, probe_header())) + logout(6));
+  expect_success(run);
+  CHECK_FALSE(run.client->outcome().headers.empty());
+  CHECK_FALSE(wrote(run, "STORE"));
+  CHECK_FALSE(wrote(run, "EXPUNGE"));
+}
+
 TEST_CASE("the transcript keeps zero counts: * 0 RECENT", "[imap]") {
   const Run run = play(
       implicit(), greeting_and_capability("IMAP4rev1") + login(2) + select(3) + search(4, " 7") +

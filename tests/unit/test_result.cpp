@@ -1,6 +1,7 @@
 // The run model's status arithmetic and reply formatting.
 #include <catch2/catch.hpp>
 
+#include "codec/time.hpp"
 #include "results/result.hpp"
 
 using mc::Status;
@@ -33,4 +34,19 @@ TEST_CASE("failure_place names step and phase, or the phase alone when no step o
   sc.failure = mc::ScenarioFailure{
       "", mc::Failure{mc::Reason::timeout, "queued", "never started", std::nullopt}};
   CHECK(mc::failure_place(sc) == "queued");
+}
+
+TEST_CASE("format_duration writes what parse_duration reads, long odd durations included",
+          "[result]") {
+  using std::chrono::milliseconds;
+  for (const long long ms : {1LL, 250LL, 1'000LL, 90'000LL, 120'000LL, 3'600'000LL, 999'999'999LL,
+                             1'000'800'001LL, 31'535'999'999LL}) {
+    const std::string text = mc::format_duration(milliseconds(ms));
+    INFO(ms << " -> " << text);
+    milliseconds back{};
+    REQUIRE(mc::parse_duration(text, back));
+    CHECK(back.count() == ms);
+  }
+  CHECK(mc::format_duration(milliseconds(1'000'800'001)) == "278h1ms");
+  CHECK(mc::format_duration(milliseconds(90'000)) == "90s");
 }

@@ -261,6 +261,18 @@ const std::vector<Row>& table() {
        {{"s.json", "{\n  \"version\": 1e999 }\n"}},
        {"{dir}/s.json: line 2, column 14: not valid JSON: the number 1e999 is too large to be "
         "read; write a smaller one"}},
+      {"a number too large, also written in a comment before it",
+       {{"s.json", "{\n  // 1e999 would be too large\n  \"version\": 1e999 }\n"}},
+       {"{dir}/s.json: line 3, column 14: not valid JSON: the number 1e999 is too large to be "
+        "read; write a smaller one"}},
+      {"an ehlo name with a line break",
+       {{"s.json",
+         good_with(
+             kSendLine,
+             R"({ "step": "smtp.send", "server": "submission", "account": "probe", "ehlo": "a\r\nRSET" },)")}},
+       {"{dir}/s.json: line 12, column 82 (scenarios[0].steps[0].ehlo): \"a\\r\\nRSET\" is "
+        "not a host name for EHLO: give one name without spaces or line breaks, like "
+        "\"probe.example.net\""}},
       {"a line comment ended by a lone CR keeps every place after it",
        {{"s.json", good_with(R"("version": 1,)",
                              "\"version\": 1, // note\r \"vantage\": \"a\", \"vantage\": \"b\",")}},
@@ -616,8 +628,10 @@ TEST_CASE("a server's own tls block replaces defaults.tls as a whole", "[scenari
   CHECK(servers.at("store").tls.server_name.empty());
   CHECK(servers.at("bare").tls.verify);
   CHECK(servers.at("bare").tls.ca_file.empty());
-  // Every server that does not verify is a warning, with its place.
-  REQUIRE(loaded.warnings.size() == 1);
+  // Every server that does not verify is a warning, with its place; so is an own block that
+  // gives up the defaults' CA without naming one.
+  REQUIRE(loaded.warnings.size() == 2);
+  CHECK(loaded.warnings[1].where == "servers.bare.tls");
   CHECK(loaded.warnings[0].format() ==
         dir.path() +
             "/s.json: line 4, column 19 (servers.submission): TLS certificate verification is off "
@@ -666,6 +680,21 @@ TEST_CASE("warnings: credentials in clear, verification off, probes left in the 
             "are meant to stay"});
   CHECK(warnings_of(edit(no_delete, R"("crit": "20s" })", R"("crit": "20s", "keep": true })"))
             .empty());
+  CHECK(
+      warnings_of(
+          good_with(
+              R"("version": 1,)",
+              R"("version": 1, "defaults": { "tls": { "ca_file": "/etc/ssl/certs/ca-certificates.crt" } },)"))
+          .empty());
+  const auto own_tls = warnings_of(edit(
+      good_with(
+          R"("version": 1,)",
+          R"("version": 1, "defaults": { "tls": { "ca_file": "/etc/ssl/certs/ca-certificates.crt" } },)"),
+      R"("imaps://mail.example.test" })",
+      R"("imaps://mail.example.test", "tls": { "min_version": "1.3" } })"));
+  REQUIRE(own_tls.size() == 1);
+  CHECK(own_tls[0].find("(servers.store.tls): this server's own tls replaces defaults.tls as a "
+                        "whole") != std::string::npos);
 }
 
 TEST_CASE("the fuzzers' minimal inputs: a // comment ended by NUL or a lone CR", "[scenario]") {
