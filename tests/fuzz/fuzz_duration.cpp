@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <string>
 
-#include "probe/clock.hpp"
+#include "codec/time.hpp"
 #include "tests/fuzz/harness.hpp"
 
 namespace {

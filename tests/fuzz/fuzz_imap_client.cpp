@@ -34,7 +34,7 @@
 #include <string_view>
 #include <vector>
 
-#include "protocols/base64.hpp"
+#include "codec/base64.hpp"
 #include "protocols/imap.hpp"
 #include "tests/fuzz/harness.hpp"
 
@@ -45,7 +45,7 @@ using mc::fuzz::finding;
 using mc::fuzz::icontains;
 using mc::fuzz::istarts_with;
 using mc::proto::Action;
-using mc::proto::base64_encode;
+using mc::codec::base64_encode;
 using mc::proto::LineBuffer;
 namespace imap = mc::proto::imap;
 

@@ -23,7 +23,7 @@
 #include <string_view>
 #include <vector>
 
-#include "protocols/base64.hpp"
+#include "codec/base64.hpp"
 #include "protocols/smtp.hpp"
 #include "tests/fuzz/harness.hpp"
 
@@ -33,7 +33,7 @@ using mc::fuzz::check;
 using mc::fuzz::icontains;
 using mc::fuzz::istarts_with;
 using mc::proto::Action;
-using mc::proto::base64_encode;
+using mc::codec::base64_encode;
 namespace smtp = mc::proto::smtp;
 
 const std::string kUser = "probe@example.test";
