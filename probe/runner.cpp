@@ -11,7 +11,7 @@
 #include <iostream>
 #include <mutex>
 
-#include "probe/driver.hpp"
+#include "transport/driver.hpp"
 #include "probe/state.hpp"
 #include "probe/token.hpp"
 #include "protocols/mail_date.hpp"

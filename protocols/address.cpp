@@ -2,22 +2,13 @@
 
 #include <vector>
 
+#include "protocols/smtp/text.hpp"
+
 namespace mc::proto::smtp {
 namespace {
 
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
-
-std::vector<std::string_view> split(std::string_view s, char sep) {
-  std::vector<std::string_view> parts;
-  for (std::size_t start = 0;;) {
-    const std::size_t end = s.find(sep, start);
-    parts.push_back(s.substr(start, end - start));
-    if (end == std::string_view::npos) return parts;
-    start = end + 1;
-  }
-}
+using detail::is_digit;
+using detail::split;
 
 bool is_atext(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c)) return true;

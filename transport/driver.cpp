@@ -1,4 +1,4 @@
-#include "probe/driver.hpp"
+#include "transport/driver.hpp"
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
