@@ -3,5 +3,6 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${MC_BUILD_DIR:-$root/build}
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMAILCANARY_WERROR=ON >/dev/null
+# Extra arguments go to cmake, e.g. -DMAILCANARY_TESTS=OFF.
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMAILCANARY_WERROR=ON "$@" >/dev/null
 cmake --build "$build" -j "$(nproc)"

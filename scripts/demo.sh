@@ -6,8 +6,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=/tmp/mailcanary-local
-"$root/scripts/deps.sh"
-"$root/scripts/build.sh"
+"$root/scripts/deps.sh" demo
+"$root/scripts/build.sh" -DMAILCANARY_TESTS=OFF
 "$root/tests/e2e/mailservers.sh" start "$dir"
 echo
 exec "${MC_BUILD_DIR:-$root/build}/mailcanary" run "$root/examples/local-roundtrip.json" \

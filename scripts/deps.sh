@@ -3,13 +3,18 @@
 # Idempotent: skips apt when every package is already installed. Must run as root.
 set -euo pipefail
 
+#   deps.sh        everything: building, the demo and every test tier
+#   deps.sh demo   only what the demo needs: building mailcanary and a local Postfix + Dovecot
 packages=(
   cmake g++ make pkg-config
-  libboost1.81-dev libssl-dev libcurl4-openssl-dev nlohmann-json3-dev catch2 libc-ares-dev
-  openssl ca-certificates util-linux libxml2-utils chromium
+  libboost1.81-dev libssl-dev libcurl4-openssl-dev nlohmann-json3-dev libc-ares-dev
+  openssl ca-certificates util-linux
   postfix dovecot-imapd dovecot-lmtpd dovecot-pop3d
-  prometheus-pushgateway prometheus jq
 )
+if [[ ${1:-all} != demo ]]; then
+  # The test tiers: Catch2, and the servers and tools the integration tier checks against.
+  packages+=(catch2 libxml2-utils chromium prometheus-pushgateway prometheus jq)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

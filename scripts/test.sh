@@ -4,6 +4,6 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/deps.sh"
-"$root/scripts/build.sh"
+"$root/scripts/build.sh" -DMAILCANARY_TESTS=ON
 cd "${MC_BUILD_DIR:-$root/build}"
 ctest --output-on-failure --timeout 600 "$@"
