@@ -1,6 +1,6 @@
-// Integration: what must never happen, against scripted fake servers on 127.0.0.1 — a password
-// in clear, a command smuggled in an address, a sweep that doubles a run or a login, a scenario
-// that connects after the deadline, a probe left flagged without anyone being told.
+// Integration: what must never happen to the probes earlier runs left, against scripted fake
+// servers on 127.0.0.1 — a sweep that doubles a run or a login or outlasts the scenario, a probe
+// left flagged without anyone being told, or one deleted that was meant to stay.
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -9,154 +9,11 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <vector>
 
-#include "tests/support/fake_server.hpp"
-#include "tests/support/run_binary.hpp"
+#include "tests/integration/safety_support.hpp"
 
-namespace fs = std::filesystem;
-using mc::test::Conn;
-using mc::test::FakeServer;
-using nlohmann::json;
-
-namespace {
-
-const std::string kSentinel = "S3ntinel-plain-0c4e";
-// base64("\0probe@example.test\0S3ntinel-plain-0c4e"): the AUTH PLAIN response.
-const std::string kSentinelPlain = "AHByb2JlQGV4YW1wbGUudGVzdABTM250aW5lbC1wbGFpbi0wYzRl";
-
-struct Ran {
-  mc::test::Ran ran;
-  json result;
-  const json& scenario() const { return result["scenarios"][0]; }
-};
-
-json file_with(const json& servers, const json& steps, const char* timeout = "20s") {
-  return {
-      {"version", 1},
-      {"servers", servers},
-      {"accounts",
-       {{"probe", {{"user", "probe@example.test"}, {"password", {{"env", "MC_SAFETY_PW"}}}}}}},
-      {"scenarios", json::array({{{"name", "safety"}, {"timeout", timeout}, {"steps", steps}}})}};
-}
-
-Ran run(const std::string& dir, const json& file, std::vector<std::string> extra = {}) {
-  mc::test::write_file(dir + "/s.json", file.dump(2));
-  std::vector<std::string> args = {"run",           dir + "/s.json", "--json",
-                                   dir + "/r.json", "--state-dir",   dir + "/state"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  Ran r;
-  fs::remove(dir + "/r.json");
-  r.ran = mc::test::run_program(MAILCANARY_BIN, args, {{"MC_SAFETY_PW", kSentinel}}, 60);
-  if (fs::exists(dir + "/r.json")) r.result = json::parse(mc::test::read_file(dir + "/r.json"));
-  return r;
-}
-
-json submission_step() {
-  return {{"step", "smtp.send"},
-          {"server", "submission"},
-          {"account", "probe"},
-          {"to", {"probe@example.test"}}};
-}
-
-// EHLO offers AUTH but no STARTTLS, as it does when someone on the path strips STARTTLS.
-void stripped_banner_and_ehlo(Conn& c) {
-  c.send("220 fake.test ESMTP\r\n");
-  c.expect("EHLO");
-  c.send("250-fake.test\r\n250 AUTH PLAIN LOGIN\r\n");
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
-
-}  // namespace
-
-TEST_CASE("STARTTLS stripped: optional STARTTLS never sends the password in clear", "[safety]") {
-  const std::string dir = mc::test::make_temp_dir("mc-safety");
-  FakeServer s([](Conn& c, int) {
-    stripped_banner_and_ehlo(c);
-    while (c.line()) {
-    }
-  });
-  const json servers = {
-      {"submission",
-       {{"url", "smtp://127.0.0.1:" + std::to_string(s.port())}, {"starttls", "optional"}}}};
-  const Ran r = run(dir, file_with(servers, json::array({submission_step()})));
-  INFO(r.ran.out << r.ran.err);
-  CHECK(r.ran.exit_code == 2);
-  REQUIRE(r.result.is_object());
-  CHECK(r.scenario()["failure"]["reason"] == "starttls_unavailable");
-  CHECK(r.scenario()["failure"]["phase"] == "starttls");
-  const std::string sent = s.received().at(0);
-  CHECK(sent.find("AUTH") == std::string::npos);
-  CHECK(sent.find(kSentinelPlain) == std::string::npos);
-  CHECK(sent.find(kSentinel) == std::string::npos);
-  fs::remove_all(dir);
-}
-
-TEST_CASE("allow_plaintext_auth: AUTH in clear only then, shown in the result and warned about",
-          "[safety]") {
-  const std::string dir = mc::test::make_temp_dir("mc-safety");
-  FakeServer s([](Conn& c, int) {
-    stripped_banner_and_ehlo(c);
-    c.expect("AUTH PLAIN");
-    c.send("235 2.7.0 ok\r\n");
-    c.expect("MAIL FROM");
-    c.send("250 ok\r\n");
-    c.expect("RCPT TO");
-    c.send("250 ok\r\n");
-    c.expect("DATA");
-    c.send("354 go\r\n");
-    while (auto l = c.line())
-      if (*l == ".") break;
-    c.send("250 2.0.0 Ok: queued as PLAIN1\r\n");
-    c.expect("QUIT");
-    c.send("221 bye\r\n");
-  });
-  const json servers = {{"submission",
-                         {{"url", "smtp://127.0.0.1:" + std::to_string(s.port())},
-                          {"starttls", "optional"},
-                          {"allow_plaintext_auth", true}}}};
-  const Ran r = run(dir, file_with(servers, json::array({submission_step()})));
-  INFO(r.ran.out << r.ran.err);
-  CHECK(r.ran.exit_code == 0);
-  REQUIRE(r.result.is_object());
-  CHECK(r.scenario()["steps"][0]["plaintext_auth"] == true);
-  CHECK(r.scenario()["steps"][0]["queue_id"] == "PLAIN1");
-  REQUIRE(r.result["warnings"].size() == 1);
-  CHECK(r.result["warnings"][0].get<std::string>().find("allow_plaintext_auth") !=
-        std::string::npos);
-  CHECK(r.ran.err.find("warning:") != std::string::npos);
-  CHECK(s.received().at(0).find("AUTH PLAIN " + kSentinelPlain) != std::string::npos);
-  // Only the wire: no output of mailcanary's shows it.
-  CHECK(r.ran.out.find(kSentinel) == std::string::npos);
-  CHECK(r.ran.err.find(kSentinelPlain) == std::string::npos);
-  CHECK(r.result.dump().find(kSentinelPlain) == std::string::npos);
-  fs::remove_all(dir);
-}
-
-TEST_CASE("CR LF in an address: exit 3 before anything is sent, from validate and run",
-          "[safety]") {
-  const std::string dir = mc::test::make_temp_dir("mc-safety");
-  std::atomic<int> connections{0};
-  FakeServer s([&](Conn&, int) { ++connections; });
-  json step = submission_step();
-  step["from"] = "probe@example.test\r\nRCPT TO:<victim@example.test>";
-  const json servers = {{"submission", {{"url", "smtp://127.0.0.1:" + std::to_string(s.port())}}}};
-  mc::test::write_file(dir + "/s.json", file_with(servers, json::array({step})).dump(2));
-  const auto v = mc::test::run_program(MAILCANARY_BIN, {"validate", dir + "/s.json"},
-                                       {{"MC_SAFETY_PW", kSentinel}});
-  CHECK(v.exit_code == 3);
-  CHECK(v.err.find("(scenarios[0].steps[0].from): \"probe@example.test\\r\\nRCPT "
-                   "TO:<victim@example.test>\" is not a valid mail address: it contains a line "
-                   "break") != std::string::npos);
-  const Ran r = run(dir, file_with(servers, json::array({step})));
-  CHECK(r.ran.exit_code == 3);
-  CHECK(r.ran.err.find("nothing was sent") != std::string::npos);
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  CHECK(connections == 0);
-  fs::remove_all(dir);
-}
+using namespace safety_support;
 
 TEST_CASE(
     "the sweep of earlier probes stays inside the scenario's time, and never logs in again "
@@ -223,43 +80,6 @@ TEST_CASE(
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   CHECK(sessions == 2);  // no sweep session after the scenario's own failed login
   CHECK(logins == 2);
-  fs::remove_all(dir);
-}
-
-TEST_CASE(
-    "a scenario still queued at the deadline is reported as never started and never "
-    "connects",
-    "[safety]") {
-  const std::string dir = mc::test::make_temp_dir("mc-safety");
-  std::atomic<int> connections{0};
-  FakeServer hang(
-      [&](Conn& c, int) {
-        ++connections;
-        c.hang();
-      },
-      2);
-  const json servers = {
-      {"mx", {{"url", "smtp://127.0.0.1:" + std::to_string(hang.port())}, {"starttls", "off"}}}};
-  json file = file_with(servers, json::array({{{"step", "smtp.send"},
-                                               {"server", "mx"},
-                                               {"from", "probe@example.test"},
-                                               {"to", {"probe@example.test"}}}}));
-  file["scenarios"].push_back(file["scenarios"][0]);
-  file["scenarios"][1]["name"] = "queued";
-  const Ran r = run(dir, file, {"--deadline", "1s", "--max-concurrency", "1"});
-  INFO(r.ran.out << r.ran.err);
-  CHECK(r.ran.exit_code == 2);
-  REQUIRE(r.result["scenarios"].size() == 2);
-  CHECK(r.result["scenarios"][0]["failure"]["phase"] == "banner");
-  const json& queued = r.result["scenarios"][1];
-  CHECK(queued["status"] == "critical");
-  CHECK(queued["failure"]["reason"] == "timeout");
-  CHECK(queued["failure"]["phase"] == "queued");
-  CHECK(queued["failure"]["message"].get<std::string>().rfind("never started", 0) == 0);
-  CHECK(queued["steps"][0]["status"] == "skipped");
-  CHECK(queued["steps"][0]["phases"].empty());
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  CHECK(connections == 1);
   fs::remove_all(dir);
 }
 
