@@ -1,4 +1,4 @@
-// mailcanary command line: run, validate, version.
+// mailcanary: runs what the command line (probe/cli.cpp) asks for: run, validate, version, help.
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "codec/time.hpp"
+#include "probe/cli.hpp"
 #include "probe/runner.hpp"
 #include "probe/state.hpp"
 #include "probe/table.hpp"
@@ -37,150 +38,12 @@ constexpr auto kGrace = std::chrono::seconds(10);
 constexpr rlim_t kFdsPerScenario = 4;
 constexpr rlim_t kFdReserve = 32;
 
-const char* kUsage =
-    "usage:\n"
-    "  mailcanary run FILE [FILE...] [options]   run the scenarios once (cron) or --every D\n"
-    "  mailcanary validate FILE [FILE...] [--every D]\n"
-    "                                            check files, print every problem, send nothing\n"
-    "  mailcanary version\n"
-    "\n"
-    "run options:\n"
-    "  --scenario NAME        run only this scenario (repeatable)\n"
-    "  --vantage NAME         label of the place the probe runs from (default: host name)\n"
-    "  --json PATH|-          write the result document\n"
-    "  --jsonl PATH           append one result document per line (history)\n"
-    "  --deadline D           hard bound on the whole run, e.g. 90s\n"
-    "  --every D              keep running, one round every D (with jitter), until SIGTERM\n"
-    "  --max-concurrency N    scenarios in flight at once (default 32)\n"
-    "  --state-dir DIR        run lock and pending probes (default /var/lib/mailcanary for\n"
-    "                         root, else ~/.local/state/mailcanary)\n"
-    "  --lost-after D         give up on a probe not found for this long (default 1h)\n"
-    "  --push URL             push metrics to a Prometheus Pushgateway\n"
-    "  --push-auth-file PATH  basic auth for it, \"user:password\" in a file (mode 0600)\n"
-    "  --push-token-file PATH bearer token for it, in a file (mode 0600)\n"
-    "  --push-ca-file PATH    CA certificate(s) for an https:// Pushgateway\n"
-    "  --textfile PATH.prom   write metrics for node_exporter's textfile collector\n"
-    "  --nagios               one Nagios/Icinga status line with perfdata on stdout\n"
-    "  --junit PATH           JUnit XML, one test case per scenario\n"
-    "  --html PATH            a self-contained report with a waterfall of every step\n"
-    "  -v                     live protocol transcript on stderr, secrets redacted\n"
-    "\n"
-    "exit codes: 0 ok, 1 warning, 2 critical, 3 unknown (bad input; nothing was sent)\n";
-
 int usage_error(const std::string& message) {
-  std::cerr << "mailcanary: " << message << "\n\n" << kUsage;
+  std::cerr << "mailcanary: " << message << "\n\n" << mc::cli::kUsage;
   return kUnknown;
 }
 
-struct Args {
-  std::vector<std::string> files;
-  mc::RunOptions run;
-  std::string json_path;
-  std::string jsonl_path;
-  std::optional<std::chrono::milliseconds> every;
-  std::optional<mc::PushConfig> push;
-  std::string push_auth_file, push_token_file, push_ca_file;
-  std::string textfile_path, junit_path, html_path;
-  bool nagios = false;
-};
-
-bool positive_duration(const std::string& text, std::chrono::milliseconds& out) {
-  return mc::parse_duration(text, out) && out.count() > 0;
-}
-
-// Returns an error text, or empty when the arguments are good.
-std::string parse_run_args(int argc, char** argv, Args& a) {
-  for (int i = 2; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&](std::string& out) -> bool {
-      if (i + 1 >= argc) return false;
-      out = argv[++i];
-      return true;
-    };
-    std::string v;
-    std::chrono::milliseconds d{};
-    if (arg == "--scenario") {
-      if (!value(v)) return "--scenario needs a scenario name";
-      a.run.scenarios.push_back(v);
-    } else if (arg == "--vantage") {
-      if (!value(a.run.vantage)) return "--vantage needs a name";
-    } else if (arg == "--json") {
-      if (!value(a.json_path)) return "--json needs a path, or - for stdout";
-    } else if (arg == "--jsonl") {
-      if (!value(a.jsonl_path) || a.jsonl_path.empty()) return "--jsonl needs a path";
-    } else if (arg == "--deadline") {
-      if (!value(v) || !positive_duration(v, d))
-        return "--deadline needs a duration like 90s or 2m";
-      a.run.deadline = d;
-    } else if (arg == "--every") {
-      if (!value(v) || !positive_duration(v, d)) return "--every needs a duration like 60s or 5m";
-      a.every = d;
-    } else if (arg == "--lost-after") {
-      if (!value(v) || !positive_duration(v, d))
-        return "--lost-after needs a duration like 30m or 2h";
-      a.run.lost_after = d;
-    } else if (arg == "--max-concurrency") {
-      if (!value(v) || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 6 ||
-          std::stoul(v) == 0)
-        return "--max-concurrency needs a whole number of at least 1";
-      a.run.max_concurrency = std::stoul(v);
-    } else if (arg == "--state-dir") {
-      if (!value(a.run.state_dir) || a.run.state_dir.empty())
-        return "--state-dir needs a directory";
-    } else if (arg == "-v" || arg == "--verbose") {
-      a.run.verbose = true;
-    } else if (arg == "--push") {
-      if (!value(v) || (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0))
-        return "--push needs the Pushgateway's URL, like http://pushgateway:9091";
-      if (mc::url_has_userinfo(v))
-        return "--push: put the credentials into a file for --push-auth-file, not into the URL";
-      a.push = mc::PushConfig{};
-      a.push->url = v;
-    } else if (arg == "--push-auth-file") {
-      if (!value(a.push_auth_file)) return "--push-auth-file needs a file holding user:password";
-    } else if (arg == "--push-token-file") {
-      if (!value(a.push_token_file)) return "--push-token-file needs a file holding the token";
-    } else if (arg == "--push-ca-file") {
-      if (!value(a.push_ca_file)) return "--push-ca-file needs a CA certificate file";
-    } else if (arg == "--textfile") {
-      if (!value(a.textfile_path) || a.textfile_path.size() < 6 ||
-          a.textfile_path.compare(a.textfile_path.size() - 5, 5, ".prom") != 0)
-        return "--textfile needs a path ending in .prom (node_exporter reads only *.prom)";
-    } else if (arg == "--nagios") {
-      a.nagios = true;
-    } else if (arg == "--junit") {
-      if (!value(a.junit_path) || a.junit_path.empty()) return "--junit needs a path";
-    } else if (arg == "--html") {
-      if (!value(a.html_path) || a.html_path.empty()) return "--html needs a path";
-    } else if (!arg.empty() && arg[0] == '-' && arg != "-") {
-      return "unknown option " + arg;
-    } else {
-      a.files.push_back(arg);
-    }
-  }
-  if (a.files.empty()) return "run needs at least one scenario file";
-  if (a.json_path == "-" && a.every) return "--json - cannot be used with --every; give a path";
-  if (a.json_path == "-" && a.nagios) return "--json - and --nagios both want stdout; choose one";
-  if (!a.push && !(a.push_auth_file.empty() && a.push_token_file.empty() && a.push_ca_file.empty()))
-    return "--push-auth-file, --push-token-file and --push-ca-file need --push URL";
-  if (a.push) {
-    std::string err;
-    if (!a.push_auth_file.empty()) {
-      auto v = mc::read_push_secret(a.push_auth_file, err);
-      if (!v) return "--push-auth-file: " + err;
-      if (v->find(':') == std::string::npos)
-        return "--push-auth-file: " + a.push_auth_file + " must hold user:password";
-      a.push->basic_auth = *v;
-    }
-    if (!a.push_token_file.empty()) {
-      auto v = mc::read_push_secret(a.push_token_file, err);
-      if (!v) return "--push-token-file: " + err;
-      a.push->bearer_token = *v;
-    }
-    a.push->ca_file = a.push_ca_file;
-  }
-  return {};
-}
+using mc::cli::Args;
 
 bool report_problems(const std::vector<mc::scn::Problem>& problems) {
   for (const auto& p : problems) std::cerr << p.format() << "\n";
@@ -197,37 +60,10 @@ std::vector<std::string> report_warnings(const std::vector<mc::scn::Problem>& wa
   return out;
 }
 
-bool wants_help(int argc, char** argv) {
-  for (int i = 2; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h") return true;
-  }
-  return false;
-}
-
-// validate takes the options that change what is valid (--every D: a scenario timeout must fit
-// in it); any other option is refused, never taken for a file name.
-int cmd_validate(int argc, char** argv) {
-  std::vector<std::string> files;
+int cmd_validate(const Args& a) {
   mc::scn::LoadOptions load;
-  for (int i = 2; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--every") {
-      std::chrono::milliseconds d{};
-      if (i + 1 >= argc || !positive_duration(argv[i + 1], d))
-        return usage_error("--every needs a duration like 60s or 5m");
-      load.every = d;
-      ++i;
-    } else if (!arg.empty() && arg[0] == '-' && arg != "-") {
-      return usage_error("validate: unknown option " + arg +
-                         "; validate takes scenario files and --every D (the other run options "
-                         "do not change what is valid)");
-    } else {
-      files.push_back(arg);
-    }
-  }
-  if (files.empty()) return usage_error("validate needs at least one scenario file");
-  const auto loaded = mc::scn::load_files(files, load);
+  load.every = a.every;
+  const auto loaded = mc::scn::load_files(a.files, load);
   report_warnings(loaded.warnings);
   if (report_problems(loaded.problems)) {
     std::cerr << loaded.problems.size() << " problem(s) found\n";
@@ -389,17 +225,13 @@ void apply_file_reporters(const std::vector<mc::scn::File>& files, Args& a) {
     }
 }
 
-int cmd_run(int argc, char** argv) {
-  Args a;
-  // A plugin's output is one status line, whatever went wrong before the run.
-  const bool nagios = std::find_if(argv, argv + argc, [](const char* s) {
-                        return std::string_view(s) == "--nagios";
-                      }) != argv + argc;
+// `nagios`: --nagios was asked for, so that a plugin's output is one status line whatever went
+// wrong before the run.
+int cmd_run(Args a, bool nagios) {
   auto unknown = [&](const std::string& err) {
     if (nagios) std::cout << mc::nagios_unknown_line(err) << "\n";
     return usage_error(err);
   };
-  if (auto err = parse_run_args(argc, argv, a); !err.empty()) return unknown(err);
   mc::scn::LoadOptions load;
   load.every = a.every;
   const auto loaded = mc::scn::load_files(a.files, load);
@@ -451,27 +283,34 @@ int cmd_run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) return usage_error("no command given");
-  const std::string cmd = argv[1];
-  if ((cmd == "run" || cmd == "validate") && wants_help(argc, argv)) {
-    std::cout << kUsage;
-    return 0;
-  }
   curl_global_init(CURL_GLOBAL_DEFAULT);  // before any thread starts
   try {
-    if (cmd == "run") return cmd_run(argc, argv);
-    if (cmd == "validate") return cmd_validate(argc, argv);
-    if (cmd == "version" || cmd == "--version") {
-      std::cout << "mailcanary " << MAILCANARY_VERSION << "\n";
-      return 0;
+    const mc::cli::Parsed p = mc::cli::parse(argc, argv);
+    const bool nagios =
+        p.command == mc::cli::Command::run && std::find_if(argv, argv + argc, [](const char* s) {
+                                                return std::string_view(s) == "--nagios";
+                                              }) != argv + argc;
+    if (!p.error.empty()) {
+      if (nagios) std::cout << mc::nagios_unknown_line(p.error) << "\n";
+      return usage_error(p.error);
     }
-    if (cmd == "help" || cmd == "--help" || cmd == "-h") {
-      std::cout << kUsage;
-      return 0;
+    switch (p.command) {
+      case mc::cli::Command::run:
+        return cmd_run(p.args, nagios);
+      case mc::cli::Command::validate:
+        return cmd_validate(p.args);
+      case mc::cli::Command::version:
+        std::cout << "mailcanary " << MAILCANARY_VERSION << "\n";
+        return 0;
+      case mc::cli::Command::help:
+        std::cout << mc::cli::kUsage;
+        return 0;
+      case mc::cli::Command::none:  // parse() says none only with an error
+        break;
     }
+    return kUnknown;
   } catch (const std::exception& e) {
     std::cerr << "mailcanary: internal error: " << e.what() << "\n";
     return kUnknown;
   }
-  return usage_error("unknown command '" + cmd + "'");
 }

@@ -7,7 +7,7 @@ set -euo pipefail
 #   deps.sh demo   only what the demo needs: building mailcanary and a local Postfix + Dovecot
 packages=(
   cmake g++ make pkg-config
-  libboost1.81-dev libssl-dev libcurl4-openssl-dev nlohmann-json3-dev libc-ares-dev
+  libboost1.81-dev libssl-dev libcurl4-openssl-dev nlohmann-json3-dev libc-ares-dev libcli11-dev
   openssl ca-certificates util-linux
   postfix dovecot-imapd dovecot-lmtpd dovecot-pop3d
 )
