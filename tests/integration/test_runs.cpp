@@ -142,6 +142,42 @@ TEST_CASE("validate takes --every, refuses other options, and never reads them a
   fs::remove_all(dir);
 }
 
+TEST_CASE("option errors of run: exit 3, the message, the usage, nothing run", "[runs]") {
+  const std::string dir = mc::test::make_temp_dir("mc-options");
+  const std::string file = scenario_file(dir, 9);
+  const std::string state = dir + "/state";
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  for (const Case& c : {
+           Case{{"run", file, "--bogus"}, "unknown option --bogus"},
+           // mailcanary has never read --name=value, bundled flags or "--" as the end of options
+           Case{{"run", file, "--deadline=90s"}, "unknown option --deadline=90s"},
+           Case{{"run", file, "-vh"}, "unknown option -vh"},
+           Case{{"run", file, "--", "other.json"}, "unknown option --"},
+           Case{{"run", file, "--state-dir", state, "--deadline"},
+                "--deadline needs a duration like 90s or 2m"},
+           Case{{"run", file, "--state-dir", state, "--every", "1m", "--json", "-"},
+                "--json - cannot be used with --every; give a path"},
+           Case{{"run", "--state-dir", state}, "run needs at least one scenario file"},
+       }) {
+    const auto r = mc::test::run_program(MAILCANARY_BIN, c.args);
+    INFO(c.args.back());
+    CHECK(r.exit_code == 3);
+    CHECK(r.err.rfind("mailcanary: " + c.message + "\n\nusage:\n", 0) == 0);
+    CHECK(r.err.find("validate FILE [FILE...] [--every D]") != std::string::npos);
+    CHECK(r.out.empty());
+  }
+  CHECK_FALSE(fs::exists(state));  // no run began: the state directory was never made
+  // An option's value is the next argument, whatever it looks like.
+  const auto v = mc::test::run_program(
+      MAILCANARY_BIN, {"run", file, "--state-dir", state, "--vantage", "-x", "--json", "-"});
+  CHECK(v.exit_code == 2);  // port 9: nothing listens
+  CHECK(json::parse(v.out)["vantage"] == "-x");
+  fs::remove_all(dir);
+}
+
 TEST_CASE("--help prints the usage and exits 0, for the program and each command", "[runs]") {
   for (const std::vector<std::string>& args : {std::vector<std::string>{"--help"},
                                                {"help"},
