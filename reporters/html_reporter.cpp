@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "reporters/assets.hpp"
 #include "reporters/json_reporter.hpp"
 #include "reporters/markup.hpp"
 
@@ -132,138 +133,6 @@ std::string day_of(const std::string& iso) {
   return iso.substr(0, 10);
 }
 
-std::string css() {
-  return R"CSS(
-:root {
-  --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; --grid: #e8ecf0; --bg: #f4f6f8; --card: #fff;
-  --ok: #1a7f37; --ok-bar: #4ac26b; --ok-bg: #dafbe1;
-  --warn: #7d4e00; --warn-bar: #d4a72c; --warn-bg: #fff8c5;
-  --crit: #cf222e; --crit-bar: #e5534b; --crit-bg: #ffebe9;
-  --unknown: #6639ba; --unknown-bg: #fbefff;
-  --label: 240px;
-}
-* { box-sizing: border-box; }
-html { color-scheme: light; }
-body { margin: 0; background: var(--bg); color: var(--fg);
-  font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
-        "Liberation Sans", "DejaVu Sans", sans-serif; }
-main { max-width: 1360px; margin: 0 auto; padding: 20px 24px 40px; }
-code, pre, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono",
-                   "DejaVu Sans Mono", monospace; font-size: 12.5px; }
-h1 { font-size: 22px; margin: 0; }
-h2 { font-size: 18px; margin: 0; }
-h3 { font-size: 15px; margin: 0 0 8px; }
-a { color: #0969da; text-decoration: none; }
-a:hover { text-decoration: underline; }
-.status-ok { --st: var(--ok-bar); }
-.status-warning { --st: var(--warn-bar); }
-.status-critical { --st: var(--crit); }
-.status-unknown { --st: var(--unknown); }
-.card { background: var(--card); border: 1px solid var(--line); border-left: 6px solid var(--st);
-  border-radius: 8px; padding: 16px 20px; margin-top: 18px; }
-.card:first-child { margin-top: 0; }
-.title { display: flex; align-items: center; gap: 12px; flex-wrap: wrap; }
-.badge { display: inline-block; padding: 1px 10px; border-radius: 999px; font-size: 12px;
-  font-weight: 700; letter-spacing: .04em; border: 1px solid transparent; }
-.badge.ok { background: var(--ok-bg); color: var(--ok); border-color: #aceebb; }
-.badge.warning { background: var(--warn-bg); color: var(--warn); border-color: #f0d77a; }
-.badge.critical, .badge.failed { background: var(--crit-bg); color: var(--crit);
-  border-color: #ffcecb; }
-.badge.unknown { background: var(--unknown-bg); color: var(--unknown); border-color: #e6d2fb; }
-.badge.late { background: var(--warn-bg); color: var(--warn); border-color: #f0d77a; }
-.badge.lost { background: var(--crit-bg); color: var(--crit); border-color: #ffcecb; }
-.badge.skipped, .badge.other { background: #f0f2f4; color: var(--muted); border-color: var(--line); }
-dl.facts { display: flex; flex-wrap: wrap; gap: 6px 32px; margin: 12px 0 0; }
-dl.facts dt { font-size: 11px; text-transform: uppercase; letter-spacing: .05em; color: var(--muted); }
-dl.facts dd { margin: 0; font-weight: 600; }
-.notes { margin: 10px 0 0; padding-left: 20px; }
-.notes li { margin: 2px 0; }
-.warn-text { color: var(--warn); }
-.crit-text { color: var(--crit); }
-table { border-collapse: collapse; width: 100%; margin-top: 10px; font-size: 13px; }
-th { text-align: left; font-weight: 600; color: var(--muted); font-size: 11px;
-  text-transform: uppercase; letter-spacing: .04em; border-bottom: 1px solid var(--line);
-  padding: 4px 10px 4px 0; }
-td { border-bottom: 1px solid #eef1f4; padding: 5px 10px 5px 0; vertical-align: top; }
-td.num { font-variant-numeric: tabular-nums; white-space: nowrap; text-align: right; }
-th.num { text-align: right; }
-tr.failed td { background: var(--crit-bg); }
-.scenario-meta { color: var(--muted); margin-left: auto; font-variant-numeric: tabular-nums; }
-.scenario-meta b { color: var(--fg); }
-.waterfall { position: relative; margin: 16px 0 4px; font-size: 12px; }
-.wf-row { display: flex; align-items: stretch; height: 22px; }
-.wf-row.step { height: 26px; border-top: 1px solid var(--line); font-weight: 600; }
-.wf-row.step:first-of-type { border-top: 0; }
-.wf-label { flex: 0 0 var(--label); width: var(--label); padding: 0 10px 0 4px; display: flex;
-  align-items: center; gap: 6px; white-space: nowrap; overflow: hidden; }
-.wf-label .lim { font-weight: 400; color: var(--muted); font-size: 11px; }
-.wf-row.phase .wf-label { padding-left: 22px; color: #3d444d; }
-.wf-row.delivery-row { border-top: 1px solid var(--line); }
-.wf-row.failed { background: var(--crit-bg); }
-.wf-row.failed .wf-label { color: var(--crit); }
-.wf-track { position: relative; flex: 1 1 auto; border-right: 1px solid var(--grid);
-  background-image: repeating-linear-gradient(to right, var(--grid) 0, var(--grid) 1px,
-    transparent 1px, transparent var(--tick)); }
-.wf-axis { height: 22px; }
-.wf-axis .wf-track { background: none; border-bottom: 1px solid var(--line); border-right: 0; }
-.wf-axis .wf-label { color: var(--muted); font-size: 11px; text-transform: uppercase;
-  letter-spacing: .05em; }
-.tick { position: absolute; bottom: 3px; transform: translateX(-50%); color: var(--muted);
-  font-size: 11px; white-space: nowrap; font-variant-numeric: tabular-nums; }
-.tick.first { transform: none; }
-.tick.last { transform: translateX(-100%); }
-.bar { position: absolute; top: 5px; bottom: 5px; min-width: 3px; border-radius: 3px;
-  background: #8c959f; }
-.step .bar { top: 6px; bottom: 6px; }
-.step.ok .bar { background: var(--ok-bar); }
-.step.warning .bar { background: var(--warn-bar); }
-.step.critical .bar { background: var(--crit-bar); }
-.step.failed .bar { background: repeating-linear-gradient(135deg, var(--crit) 0 5px, #f0837c 5px 10px); }
-.step.skipped .bar { background: #fff; border: 1px dashed #8c959f; }
-.bar.net { background: #8ca0b8; }
-.bar.tls { background: #8957e5; }
-.bar.cmd { background: #4184e4; }
-.bar.data { background: #2c4a9a; }
-.bar.delivery { background: repeating-linear-gradient(135deg, #0b7f86 0 6px, #38b2b9 6px 12px); }
-.bar-label { position: absolute; top: 0; bottom: 0; display: flex; align-items: center;
-  padding: 0 6px; white-space: nowrap; font-variant-numeric: tabular-nums; color: var(--fg); }
-.bar-label.left { justify-content: flex-end; }
-.bar-label.inside { padding-left: 4px; }
-.bar-label.inside > span { background: rgba(255,255,255,.9); border-radius: 3px; padding: 0 5px;
-  line-height: 15px; }
-.bar-label .why { color: var(--crit); font-weight: 700; margin-left: 6px; }
-.limit { position: absolute; top: -3px; bottom: -3px; border-left: 2px dashed; z-index: 1; }
-.limit.warn { border-color: var(--warn-bar); }
-.limit.crit { border-color: var(--crit); }
-.limit span { position: absolute; top: -1px; left: 3px; font-size: 10px; font-weight: 700;
-  padding: 0 2px; background: rgba(255,255,255,.85); }
-.limit.warn span { color: var(--warn); }
-.limit.crit span { color: var(--crit); }
-.legend { display: flex; flex-wrap: wrap; gap: 4px 16px; color: var(--muted); font-size: 11.5px;
-  margin: 8px 0 0 var(--label); }
-.legend i { display: inline-block; width: 14px; height: 9px; border-radius: 2px;
-  vertical-align: middle; margin-right: 5px; }
-.legend i.limit-sample { width: 0; height: 12px; border-left: 2px dashed; border-radius: 0; }
-.empty { color: var(--muted); padding: 8px 4px; }
-.failure { border: 1px solid #ffcecb; background: #fff5f4; border-radius: 6px; padding: 12px 16px;
-  margin-top: 14px; }
-.failure h3 { color: var(--crit); }
-.failure dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 14px; margin: 0; }
-.failure dt { color: var(--muted); }
-.failure dd { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; }
-.failure summary { cursor: pointer; margin-top: 10px; color: var(--muted); }
-pre.transcript { background: #fff; border: 1px solid var(--line); border-radius: 4px;
-  padding: 8px 10px; margin: 6px 0 0; max-height: 420px; overflow: auto; white-space: pre-wrap;
-  overflow-wrap: anywhere; }
-pre.transcript .c { color: #0550ae; }
-pre.transcript .s { color: #1f2328; }
-pre.transcript .n { color: var(--muted); font-style: italic; }
-.tls-bad { color: var(--crit); font-weight: 700; }
-.soon { color: var(--warn); font-weight: 700; }
-footer { color: var(--muted); font-size: 12px; margin-top: 24px; text-align: center; }
-)CSS";
-}
-
 class Page {
  public:
   Page(const RunResult& run, const ReportContext& ctx) : run_(run), ctx_(ctx) {}
@@ -291,7 +160,7 @@ class Page {
     h_ += "<meta name=\"color-scheme\" content=\"light\">\n";
     h_ += "<title>mailcanary " + escape(run_.vantage) + " " + escape(upper(status)) + " " +
           escape(iso8601(run_.started_at)) + "</title>\n";
-    h_ += "<style>" + css() + "</style>\n</head>\n";
+    h_ += "<style>\n" + std::string(assets::report_css) + "</style>\n</head>\n";
   }
 
   void run_header() {
