@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "codec/enum_names.hpp"
+
 namespace mc {
 
 // The fixed set of failure reasons of the result document. Never extend with free-form strings.
@@ -27,6 +29,26 @@ enum class Reason {
   disconnected,
   internal,
 };
+
+inline constexpr EnumName<Reason> kReasonNames[] = {
+    {Reason::dns, "dns"},
+    {Reason::connect_refused, "connect_refused"},
+    {Reason::connect_timeout, "connect_timeout"},
+    {Reason::timeout, "timeout"},
+    {Reason::tls_handshake, "tls_handshake"},
+    {Reason::tls_cert_untrusted, "tls_cert_untrusted"},
+    {Reason::tls_cert_expired, "tls_cert_expired"},
+    {Reason::tls_cert_hostname, "tls_cert_hostname"},
+    {Reason::starttls_unavailable, "starttls_unavailable"},
+    {Reason::auth_failed, "auth_failed"},
+    {Reason::rejected, "rejected"},
+    {Reason::protocol, "protocol"},
+    {Reason::not_delivered, "not_delivered"},
+    {Reason::junk, "junk"},
+    {Reason::disconnected, "disconnected"},
+    {Reason::internal, "internal"},
+};
+static_assert(names_all(kReasonNames, Reason::internal), "a Reason without its name");
 
 std::string_view to_string(Reason r);
 

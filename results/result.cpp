@@ -5,17 +5,7 @@
 namespace mc {
 
 std::string_view to_string(Status s) {
-  switch (s) {
-    case Status::ok:
-      return "ok";
-    case Status::warning:
-      return "warning";
-    case Status::critical:
-      return "critical";
-    case Status::unknown:
-      return "unknown";
-  }
-  return "unknown";
+  return name_of(kStatusNames, s);
 }
 
 int exit_code(Status s) {

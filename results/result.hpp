@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "codec/enum_names.hpp"
 #include "codec/time.hpp"
 #include "results/failure.hpp"
 #include "results/transcript.hpp"
@@ -14,6 +15,13 @@
 namespace mc {
 
 enum class Status { ok, warning, critical, unknown };
+inline constexpr EnumName<Status> kStatusNames[] = {
+    {Status::ok, "ok"},
+    {Status::warning, "warning"},
+    {Status::critical, "critical"},
+    {Status::unknown, "unknown"},
+};
+static_assert(names_all(kStatusNames, Status::unknown), "a Status without its name");
 std::string_view to_string(Status s);
 int exit_code(Status s);           // Nagios plugin convention: 0, 1, 2, 3
 Status worst(Status a, Status b);  // critical > unknown > warning > ok
