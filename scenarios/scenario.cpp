@@ -308,11 +308,11 @@ class Loader {
   std::optional<StartTls> parse_starttls(const json& obj, const std::string& where) {
     auto s = get_string(obj, "starttls", where);
     if (!s) return std::nullopt;
-    if (*s == "required") return StartTls::required;
-    if (*s == "optional") return StartTls::optional;
-    if (*s == "off") return StartTls::off;
-    problem(where + ".starttls",
-            "\"" + *s + "\" is not one of \"required\", \"optional\", \"off\"");
+    if (auto value = value_named(kStartTlsNames, *s)) return value;
+    std::string names;
+    for (const auto& entry : kStartTlsNames)
+      names += (names.empty() ? "\"" : ", \"") + std::string(entry.second) + "\"";
+    problem(where + ".starttls", "\"" + *s + "\" is not one of " + names);
     return std::nullopt;
   }
 

@@ -9,11 +9,19 @@
 #include <string>
 #include <vector>
 
+#include "codec/enum_names.hpp"
+
 namespace mc::scn {
 
 using std::chrono::milliseconds;
 
 enum class StartTls { required, optional, off };
+inline constexpr EnumName<StartTls> kStartTlsNames[] = {
+    {StartTls::required, "required"},
+    {StartTls::optional, "optional"},
+    {StartTls::off, "off"},
+};
+static_assert(names_all(kStartTlsNames, StartTls::off), "a StartTls without its name");
 
 struct Tls {
   std::string ca_file;  // resolved against the scenario file's directory

@@ -2,6 +2,7 @@
 #include <utility>
 
 #include "codec/base64.hpp"
+#include "codec/enum_names.hpp"
 #include "protocols/credentials.hpp"
 #include "protocols/smtp.hpp"
 #include "protocols/smtp/text.hpp"
@@ -32,28 +33,23 @@ std::vector<std::string> auth_mechanisms(const std::vector<std::string>& capabil
   return mechanisms;
 }
 
+// The SASL mechanisms spoken, by their names in EHLO and AUTH, the preferred one first.
+constexpr EnumName<AuthMechanism> kMechanismNames[] = {
+    {AuthMechanism::plain, "PLAIN"},
+    {AuthMechanism::login, "LOGIN"},
+};
+
 std::optional<AuthMechanism> choose_mechanism(AuthMechanism wanted,
                                               const std::vector<std::string>& offered) {
-  auto has = [&](std::string_view m) {
-    return std::find(offered.begin(), offered.end(), m) != offered.end();
-  };
-  const bool plain = wanted != AuthMechanism::login && has("PLAIN");
-  const bool login = wanted != AuthMechanism::plain && has("LOGIN");
-  if (plain) return AuthMechanism::plain;
-  if (login) return AuthMechanism::login;
+  for (const auto& [mechanism, name] : kMechanismNames)
+    if ((wanted == AuthMechanism::automatic || wanted == mechanism) &&
+        std::find(offered.begin(), offered.end(), name) != offered.end())
+      return mechanism;
   return std::nullopt;
 }
 
 std::string_view mechanism_name(AuthMechanism m) {
-  switch (m) {
-    case AuthMechanism::plain:
-      return "PLAIN";
-    case AuthMechanism::login:
-      return "LOGIN";
-    case AuthMechanism::automatic:
-      break;
-  }
-  return "PLAIN or LOGIN";
+  return m == AuthMechanism::automatic ? "PLAIN or LOGIN" : name_of(kMechanismNames, m);
 }
 
 std::string joined(const std::vector<std::string>& words) {
