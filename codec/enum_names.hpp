@@ -12,11 +12,13 @@ namespace mc {
 template <typename E>
 using EnumName = std::pair<E, std::string_view>;
 
+// `fallback` for a value the table does not name (one cast from a number): never an empty name.
 template <typename E, std::size_t N>
-constexpr std::string_view name_of(const EnumName<E> (&table)[N], E value) {
+constexpr std::string_view name_of(const EnumName<E> (&table)[N], E value,
+                                   std::string_view fallback = "unknown") {
   for (const auto& [v, name] : table)
     if (v == value) return name;
-  return {};
+  return fallback;
 }
 
 template <typename E, std::size_t N>

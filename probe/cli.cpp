@@ -114,7 +114,7 @@ class Options {
   // The first argument that looks like an option (starts with '-', and is not "-") but is none
   // of this command's and was not taken as an option's value. CLI11's own check would let
   // through what mailcanary has never accepted: "--" as the end of the options, --name=value,
-  // bundled short flags such as -vh, and -5 (a number to CLI11, a file here).
+  // bundled short flags such as -vh, and -5 (a number to CLI11, an unknown option here).
   std::optional<std::string> unknown(const std::vector<std::string>& args) const {
     std::multiset<std::string> values(values_.begin(), values_.end());
     for (const auto& arg : args) {

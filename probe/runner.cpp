@@ -9,13 +9,15 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <iostream>
+#include <map>
 #include <mutex>
+#include <set>
 
-#include "transport/driver.hpp"
 #include "probe/state.hpp"
 #include "probe/token.hpp"
 #include "protocols/mail_date.hpp"
 #include "scenarios/steps.hpp"
+#include "transport/driver.hpp"
 
 namespace mc {
 
@@ -36,6 +38,15 @@ constexpr std::size_t kMaxSweepsPerRun = 10;
 // A Received: header's date has whole seconds, so the delivery time it gives has whole seconds
 // too: the queue time is taken at the same precision. Nothing is clamped: a negative value
 // means the clocks of the mailstore and the probe disagree.
+// One mailbox as the server sees it: the same URL, user and mailbox name.
+std::string mailbox_key(const scn::File& file, const scn::Step& wait) {
+  const auto server = file.servers.find(wait.server);
+  const auto account = file.accounts.find(wait.account);
+  return (server == file.servers.end() ? wait.server : server->second.url) + "\n" +
+         (account == file.accounts.end() ? wait.account : account->second.user) + "\n" +
+         wait.mailbox;
+}
+
 double whole_seconds_between(Wall::time_point queued, Wall::time_point delivered) {
   using std::chrono::floor;
   using std::chrono::seconds;
@@ -66,6 +77,11 @@ struct ScenarioRun {
   // Every pending probe in the state directory, of any scenario: all of them are mailcanary's,
   // so a \Deleted message carrying one of their tokens is never taken for the user's.
   std::vector<std::string> pending_tokens{};
+  // Where each pending probe was looked for: its scenario's imap.wait mailbox. A probe that
+  // went with this scenario's EXPUNGE is done with only if that is this very mailbox; a copy
+  // elsewhere (another recipient's box) is still its own scenario's to find.
+  const std::map<std::string, std::string>* mailbox_of_token = nullptr;
+  std::set<std::string>* expunged_in_run = nullptr;  // shared by the run's scenarios
 
   asio::awaitable<void> run() {
     clock = Stopwatch();
@@ -165,6 +181,23 @@ struct ScenarioRun {
       remember_probe(true);
   }
 
+  // Records the probes of any scenario that went with an EXPUNGE in this scenario's mailbox:
+  // their records are dropped, and no sweep of this run looks for them again.
+  void expunged_with_ours(const std::vector<std::string>& tokens, const scn::Step& session) {
+    if (mailbox_of_token == nullptr) return;
+    const std::string mine = mailbox_key(file, session);
+    for (const auto& token : tokens) {
+      auto it = mailbox_of_token->find(token);
+      if (it == mailbox_of_token->end() || it->second != mine) continue;
+      PendingStore(options.state_dir).remove(token);
+      if (expunged_in_run != nullptr) expunged_in_run->insert(token);
+    }
+  }
+
+  bool expunged_already(const std::string& token) const {
+    return expunged_in_run != nullptr && expunged_in_run->count(token) > 0;
+  }
+
   // No imap.delete, and the file says probes stay: later runs find them, never delete them.
   bool keeps_probes() const { return !has_step("imap.delete") && wait_step()->keep; }
 
@@ -183,14 +216,10 @@ struct ScenarioRun {
         std::min(scenario_deadline, Mono::now() + wait->timeout.value_or(std::chrono::seconds(30)));
     std::size_t sweeps = 0;
     bool server_failed = store_failed;
-    std::vector<std::string> expunged;  // earlier probes that went with another's EXPUNGE
     for (const auto& p : earlier) {
-      if (std::find(expunged.begin(), expunged.end(), p.token) != expunged.end()) {
-        store.remove(p.token);
-        continue;
-      }
-      if (++sweeps > kMaxSweepsPerRun || server_failed || Mono::now() >= budget_end ||
-          (expunge_blocked && p.seen)) {
+      if (expunged_already(p.token)) continue;  // its record is gone with it
+      if (server_failed || Mono::now() >= budget_end || (expunge_blocked && p.seen) ||
+          ++sweeps > kMaxSweepsPerRun) {
         ++result.pending;
         continue;
       }
@@ -212,11 +241,7 @@ struct ScenarioRun {
         }
         if (!p.seen) result.late.push_back(e);
       }
-      if (!out.failure) {
-        // Gone with this EXPUNGE: of this scenario, or of another one on the same mailbox.
-        expunged.insert(expunged.end(), oc.also_expunged.begin(), oc.also_expunged.end());
-        for (const auto& token : oc.also_expunged) store.remove(token);
-      }
+      if (!out.failure) expunged_with_ours(oc.also_expunged, *wait);
       // Only an expunged probe is done with: one left flagged \Deleted (no UIDPLUS, a user's
       // mail flagged too) stays pending until a later run can expunge it safely.
       if (found && !out.failure && (!oc.deleted_uids.empty() || keeps_probes())) {
@@ -349,13 +374,7 @@ struct ScenarioRun {
     // leaves it pending, to be looked for again.
     deleted = !out.failure && !oc.deleted_uids.empty();
     expunge_blocked = oc.expunge_skipped;
-    if (!out.failure) {
-      for (const auto& token : oc.also_expunged) PendingStore(options.state_dir).remove(token);
-      std::erase_if(earlier, [&](const PendingProbe& p) {
-        return std::find(oc.also_expunged.begin(), oc.also_expunged.end(), p.token) !=
-               oc.also_expunged.end();
-      });
-    }
+    if (!out.failure) expunged_with_ours(oc.also_expunged, step);
     if (oc.expunge_skipped) {
       // The probe stays flagged \Deleted in the mailbox: not a silent OK. It stays pending, so
       // a later run expunges it once no one else's mail is flagged.
@@ -407,6 +426,20 @@ RunResult run_scenarios(const std::vector<scn::File>& files, const RunOptions& o
   std::vector<PendingProbe> pending;
   if (!options.state_dir.empty()) pending = PendingStore(options.state_dir).load(run.warnings);
 
+  // Each pending probe's mailbox, from its scenario's imap.wait in the files; a probe whose
+  // scenario is gone from the files has none, and no other scenario drops its record.
+  std::map<std::string, std::string> mailbox_of_scenario;
+  for (const auto& f : files)
+    for (const auto& sc : f.scenarios)
+      for (const auto& st : sc.steps)
+        if (st.kind == "imap.wait" && !mailbox_of_scenario.count(sc.name))
+          mailbox_of_scenario[sc.name] = mailbox_key(f, st);
+  std::map<std::string, std::string> mailbox_of_token;
+  for (const auto& p : pending)
+    if (auto it = mailbox_of_scenario.find(p.scenario); it != mailbox_of_scenario.end())
+      mailbox_of_token[p.token] = it->second;
+  std::set<std::string> expunged_in_run;
+
   run.scenarios.resize(selected.size());
   std::vector<std::unique_ptr<ScenarioRun>> runs;
   for (std::size_t i = 0; i < selected.size(); ++i) {
@@ -426,6 +459,8 @@ RunResult run_scenarios(const std::vector<scn::File>& files, const RunOptions& o
                                                              {},
                                                              0}));
     for (const auto& p : pending) runs.back()->pending_tokens.push_back(p.token);
+    runs.back()->mailbox_of_token = &mailbox_of_token;
+    runs.back()->expunged_in_run = &expunged_in_run;
     run.scenarios[i].name = scenario->name;
   }
 

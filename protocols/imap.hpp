@@ -125,6 +125,7 @@ class Client : public Machine {
   Action after_search_deleted();
   Action fetch_deleted_batch();
   Action after_fetch_deleted();
+  Action after_recheck();
   Action skip_expunge(const std::vector<std::uint32_t>& foreign);
   Action expunge();
   Action after_expunge();
@@ -164,7 +165,8 @@ class Client : public Machine {
   std::vector<std::uint32_t> deleted_others_;         // remove: \Deleted UIDs not in target_
   std::map<std::uint32_t, std::string> own_deleted_;  // of those: UID -> own token it carries
   std::size_t deleted_checked_ = 0;                   // of those: how many were checked so far
-  Redactor scrub_;                                    // every spelling of the secret we might see
+  bool recheck_ = false;  // the outstanding UID SEARCH DELETED is the one before the EXPUNGE
+  Redactor scrub_;        // every spelling of the secret we might see
   Action final_;
 };
 

@@ -3,7 +3,7 @@
 namespace mc {
 
 std::string_view to_string(Reason r) {
-  return name_of(kReasonNames, r);
+  return name_of(kReasonNames, r, "internal");
 }
 
 }  // namespace mc

@@ -461,7 +461,9 @@ class Loader {
       if (auto st = parse_starttls(sj, where)) s.starttls = *st;
       if (auto t = sj.find("tls"); t != sj.end()) {
         load_tls(*t, where + ".tls", s.tls);
-        if (!default_tls.ca_file.empty() && s.tls.ca_file.empty() && s.tls.verify)
+        // "tls": {} says the system trust store on purpose; a block with other keys may not.
+        if (!default_tls.ca_file.empty() && s.tls.ca_file.empty() && s.tls.verify &&
+            t->is_object() && !t->empty())
           warning(where + ".tls",
                   "this server's own tls replaces defaults.tls as a whole, so it is verified "
                   "against the system trust store, not defaults.tls.ca_file; add \"ca_file\" "

@@ -5,15 +5,21 @@ set -euo pipefail
 
 #   deps.sh        everything: building, the demo and every test tier
 #   deps.sh demo   only what the demo needs: building mailcanary and a local Postfix + Dovecot
+profile=${1:-all}
+if [[ $profile != all && $profile != demo ]]; then
+  echo "deps.sh: unknown profile '$profile'; give none (everything) or 'demo'" >&2
+  exit 2
+fi
 packages=(
   cmake g++ make pkg-config
-  libboost1.81-dev libssl-dev libcurl4-openssl-dev nlohmann-json3-dev libc-ares-dev libcli11-dev
+  libboost1.81-dev libssl-dev libcurl4-openssl-dev nlohmann-json3-dev libcli11-dev
   openssl ca-certificates util-linux
   postfix dovecot-imapd dovecot-lmtpd dovecot-pop3d
 )
-if [[ ${1:-all} != demo ]]; then
-  # The test tiers: Catch2, and the servers and tools the integration tier checks against.
-  packages+=(catch2 libxml2-utils chromium prometheus-pushgateway prometheus jq)
+if [[ $profile == all ]]; then
+  # The test tiers: Catch2, and the servers and tools the integration tier checks against;
+  # c-ares for the resolver that is to come.
+  packages+=(catch2 libxml2-utils chromium prometheus-pushgateway prometheus jq libc-ares-dev)
 fi
 
 missing=()

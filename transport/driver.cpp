@@ -292,9 +292,8 @@ class Runner {
   }
 
   // `partial`: bytes that arrived since the last command in this phase, i.e. of the awaited
-  // reply. A server that drips its reply is
-  // making progress, just not enough; saying "no progress" would send the reader looking for a
-  // hung server or a firewall.
+  // reply. A server that drips its reply is making progress, just not enough; saying "no
+  // progress" would send the reader looking for a hung server or a firewall.
   Failure timeout_failure(std::size_t partial = 0) const {
     const std::string& phase = clock_.current();
     if (partial > 0)

@@ -226,6 +226,7 @@ Action Client::after_search_deleted() {
   // A plain EXPUNGE removes every \Deleted message, so it is only safe when all of them are
   // ours. (Another client could still flag one between this SEARCH and the EXPUNGE; IMAP offers
   // no way to close that window without UIDPLUS.)
+  if (recheck_) return after_recheck();
   deleted_others_ = difference(sorted_unique(search_hits_), target_);
   own_deleted_.clear();
   deleted_checked_ = 0;
@@ -259,6 +260,18 @@ Action Client::after_fetch_deleted() {
   if (!foreign.empty()) return skip_expunge(foreign);
   deleted_checked_ = end;
   if (deleted_checked_ < deleted_others_.size()) return fetch_deleted_batch();
+  // Checking took round trips in which someone could have flagged more: ask once more, right
+  // before the EXPUNGE, and go ahead only if nothing new is flagged.
+  recheck_ = true;
+  return search_deleted();
+}
+
+Action Client::after_recheck() {
+  recheck_ = false;
+  std::vector<std::uint32_t> foreign;
+  for (std::uint32_t uid : difference(sorted_unique(search_hits_), target_))
+    if (!own_deleted_.count(uid)) foreign.push_back(uid);
+  if (!foreign.empty()) return skip_expunge(foreign);
   for (const auto& [uid, token] : own_deleted_) {
     if (token != cfg_.token) outcome_.also_expunged.push_back(token);
   }

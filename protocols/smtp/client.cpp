@@ -257,12 +257,8 @@ Action Client::start_auth_or_mail() {
   if (!outcome_.tls) {
     // Whoever strips STARTTLS from the path would read the password: only the file may allow it.
     if (!cfg_.allow_plaintext_auth) {
-      return fail_at(
-          Step::starttls, Reason::starttls_unavailable,
-          "the connection is not encrypted (STARTTLS " +
-              std::string(cfg_.starttls == StartTls::off ? "is off" : "was not offered") +
-              "), so the password was not sent; require STARTTLS, or set "
-              "\"allow_plaintext_auth\": true on the server to allow AUTH in clear");
+      return fail_at(Step::starttls, Reason::starttls_unavailable,
+                     plaintext_refusal(cfg_.starttls == StartTls::off, "AUTH"));
     }
     outcome_.plaintext_auth = true;
     transcript_.note("sending credentials without TLS (allow_plaintext_auth)");

@@ -40,17 +40,17 @@
 
 namespace {
 
+using mc::codec::base64_encode;
 using mc::fuzz::check;
 using mc::fuzz::finding;
 using mc::fuzz::icontains;
 using mc::fuzz::istarts_with;
 using mc::proto::Action;
-using mc::codec::base64_encode;
 using mc::proto::LineBuffer;
 namespace imap = mc::proto::imap;
 
 const std::string kUser = "probe@example.test";
-const std::string kToken = "3f9a0c1d2e4b5a6978877665544332211";
+const std::string kToken = "3f9a0c1d2e4b5a697887766554433221";
 const std::string kOwnToken = "0badc0ffee0badc0ffee0badc0ffee00";
 const std::vector<std::uint32_t> kFoundUids = {3, 7, 8, 9};
 constexpr std::uint32_t kUidValidity = 1234;

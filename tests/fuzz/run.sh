@@ -11,13 +11,16 @@ seconds=${1:-20}
 build=${MC_FUZZ_BUILD_DIR:-$root/build-fuzz}
 out=$build/fuzz-run
 
+# The libraries mailcanary builds against (the fuzz build leaves the tests out), then clang.
+"$root/scripts/deps.sh" demo
 if ! command -v clang++-14 >/dev/null || ! dpkg -s libclang-rt-14-dev >/dev/null 2>&1; then
   if [ "$(id -u)" != 0 ]; then
     echo "run.sh: clang-14 and libclang-rt-14-dev are missing; install them as root" >&2
     exit 2
   fi
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang-14 libclang-rt-14-dev >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang-14 \
+    libclang-rt-14-dev >/dev/null
 fi
 
 start=$(date +%s)

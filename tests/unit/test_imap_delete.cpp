@@ -39,6 +39,12 @@ Script fetch_deleted(int n, const std::string& set, const std::string& replies) 
       S(replies + tag(n) + " OK Fetch completed.\r\n")};
 }
 
+// The UID SEARCH DELETED asked again right before the EXPUNGE; `deleted` is its answer.
+Script recheck_deleted(int n, const std::string& deleted) {
+  return {C(tag(n) + " UID SEARCH DELETED\r\n"),
+          S("* SEARCH" + deleted + "\r\n" + tag(n) + " OK Search completed.\r\n")};
+}
+
 std::string token_fields(int seq, int uid, const std::string& token) {
   const std::string fields = token.empty() ? "\r\n" : "X-Mailcanary-Token: " + token + "\r\n\r\n";
   return "* " + std::to_string(seq) + " FETCH (UID " + std::to_string(uid) +
@@ -69,8 +75,9 @@ TEST_CASE("remove without UIDPLUS: the scenario's own earlier probes do not bloc
         cfg, remove_plain_script(" 3 5 7") +
                  fetch_deleted(7, "3,5",
                                token_fields(1, 3, kEarlierToken) + token_fields(2, 5, kToken)) +
-                 Script{C("a8 EXPUNGE\r\n"), S("* 3 EXPUNGE\r\na8 OK Expunge completed.\r\n")} +
-                 logout(9));
+                 recheck_deleted(8, " 3 5 7") +
+                 Script{C("a9 EXPUNGE\r\n"), S("* 3 EXPUNGE\r\na9 OK Expunge completed.\r\n")} +
+                 logout(10));
     expect_success(run);
     CHECK_FALSE(run.client->outcome().expunge_skipped);
     CHECK(run.client->outcome().deleted_uids == std::vector<std::uint32_t>{7});
@@ -115,14 +122,31 @@ TEST_CASE(
     first_batch += token_fields(1, uid, kEarlierToken);
   }
   deleted += " 1100";
-  const Run run =
-      play(cfg, remove_plain_script(deleted) + fetch_deleted(7, "1000:1099", first_batch) +
-                    fetch_deleted(8, "1100", token_fields(1, 1100, kEarlierToken)) +
-                    Script{C("a9 EXPUNGE\r\n"), S("* 3 EXPUNGE\r\na9 OK Expunge completed.\r\n")} +
-                    logout(10));
+  const Run run = play(
+      cfg, remove_plain_script(deleted) + fetch_deleted(7, "1000:1099", first_batch) +
+               fetch_deleted(8, "1100", token_fields(1, 1100, kEarlierToken)) +
+               recheck_deleted(9, deleted) +
+               Script{C("a10 EXPUNGE\r\n"), S("* 3 EXPUNGE\r\na10 OK Expunge completed.\r\n")} +
+               logout(11));
   expect_success(run);
   CHECK_FALSE(run.client->outcome().expunge_skipped);
   CHECK(run.client->outcome().deleted_uids == std::vector<std::uint32_t>{7});
+}
+
+TEST_CASE(
+    "remove without UIDPLUS: a message flagged while the others were checked stops the "
+    "EXPUNGE",
+    "[imap]") {
+  Config cfg = remove_config();
+  cfg.own_tokens = {kEarlierToken};
+  const Run run = play(cfg, remove_plain_script(" 3 7") +
+                                fetch_deleted(7, "3", token_fields(1, 3, kEarlierToken)) +
+                                recheck_deleted(8, " 3 4 7") + logout(9));
+  expect_success(run);
+  for (const std::string& w : run.writes) CHECK(w != "a9 EXPUNGE\r\n");
+  CHECK(run.client->outcome().expunge_skipped);
+  CHECK(run.client->outcome().also_expunged.empty());
+  CHECK(transcript_has(*run.client, TranscriptLine::Dir::note, "UIDs 4)"));
 }
 
 TEST_CASE("remove find_only: a kept probe is found and verified, never flagged", "[imap]") {

@@ -115,7 +115,8 @@ TEST_CASE("a server's own tls block replaces defaults.tls as a whole", "[scenari
               R"("version": 1, "defaults": { "tls": { "verify": false, "ca_file": "ca.pem", "server_name": "d.test" } },)"),
           R"("store": { "url": "imaps://mail.example.test" })",
           R"("store": { "url": "imaps://mail.example.test", "tls": { "ca_file": "own.pem" } },
-    "bare": { "url": "imaps://mail.example.test", "tls": {} })"),
+    "bare": { "url": "imaps://mail.example.test", "tls": {} },
+    "pinned": { "url": "imaps://mail.example.test", "tls": { "min_version": "1.3" } })"),
       R"("submission": { "url": "smtp://mail.example.test:587" })",
       R"("submission": { "url": "smtp://mail.example.test:587" })");
   const Row row{
@@ -133,10 +134,11 @@ TEST_CASE("a server's own tls block replaces defaults.tls as a whole", "[scenari
   CHECK(servers.at("store").tls.server_name.empty());
   CHECK(servers.at("bare").tls.verify);
   CHECK(servers.at("bare").tls.ca_file.empty());
+  CHECK(servers.at("pinned").tls.ca_file.empty());
   // Every server that does not verify is a warning, with its place; so is an own block that
-  // gives up the defaults' CA without naming one.
+  // gives up the defaults' CA without naming one, unless it is "tls": {}, which says so.
   REQUIRE(loaded.warnings.size() == 2);
-  CHECK(loaded.warnings[1].where == "servers.bare.tls");
+  CHECK(loaded.warnings[1].where == "servers.pinned.tls");
   CHECK(loaded.warnings[0].format() ==
         dir.path() +
             "/s.json: line 4, column 19 (servers.submission): TLS certificate verification is off "
