@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "results/failure.hpp"
-#include "results/transcript.hpp"
+#include "codec/failure.hpp"
+#include "codec/transcript.hpp"
 
 namespace mc::proto {
 

@@ -10,11 +10,11 @@
 #include <string_view>
 #include <vector>
 
+#include "codec/failure.hpp"
 #include "protocols/address.hpp"
 #include "protocols/credentials.hpp"
 #include "protocols/line_buffer.hpp"
 #include "protocols/machine.hpp"
-#include "results/failure.hpp"
 
 namespace mc::proto::smtp {
 

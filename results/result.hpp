@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "codec/enum_names.hpp"
+#include "codec/failure.hpp"
 #include "codec/time.hpp"
-#include "results/failure.hpp"
-#include "results/transcript.hpp"
+#include "codec/transcript.hpp"
 
 namespace mc {
 

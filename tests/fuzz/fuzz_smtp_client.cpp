@@ -29,11 +29,11 @@
 
 namespace {
 
+using mc::codec::base64_encode;
 using mc::fuzz::check;
 using mc::fuzz::icontains;
 using mc::fuzz::istarts_with;
 using mc::proto::Action;
-using mc::codec::base64_encode;
 namespace smtp = mc::proto::smtp;
 
 const std::string kUser = "probe@example.test";

@@ -1,4 +1,4 @@
-#include "results/failure.hpp"
+#include "codec/failure.hpp"
 
 namespace mc {
 

@@ -1,4 +1,4 @@
-#include "results/transcript.hpp"
+#include "codec/transcript.hpp"
 
 namespace mc {
 
