@@ -31,6 +31,17 @@ Status worst(Status a, Status b) {
   return rank(a) >= rank(b) ? a : b;
 }
 
+const Detail* StepResult::detail(std::string_view key) const {
+  for (const auto& d : details)
+    if (d.key == key) return &d;
+  return nullptr;
+}
+
+void StepResult::add_detail(std::string key, nlohmann::json value, std::string text,
+                            bool summary) {
+  details.push_back({std::move(key), std::move(value), std::move(text), summary});
+}
+
 namespace {
 
 using nlohmann::json;
@@ -90,6 +101,7 @@ json step_json(const StepResult& s) {
   if (s.searches) j["searches"] = *s.searches;
   if (s.expunge_skipped) j["expunge_skipped"] = *s.expunge_skipped;
   if (s.plaintext_auth) j["plaintext_auth"] = *s.plaintext_auth;
+  for (const auto& d : s.details) j[d.key] = d.value;
   if (!s.transcript.empty()) j["transcript"] = transcript_json(s.transcript);
   return j;
 }

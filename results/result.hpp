@@ -1,7 +1,7 @@
 // The run model: what a run found, independent of how it is reported. Every reporter reads this.
 #pragma once
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +41,15 @@ struct TlsFacts {
   std::optional<Wall::time_point> chain_not_after;  // that same earliest expiry, as a time
 };
 
+// A fact that only one step kind reports (a queue id, the UIDs found), rendered the same way by
+// every reporter: `value` under `key` in the result document, `text` for people.
+struct Detail {
+  std::string key;       // the step's member in the result document: "queue_id"
+  nlohmann::json value;  // what the result document holds under it
+  std::string text;      // one line for people ("queue id 4XyZ1"); empty: the document only
+  bool summary = false;  // also on the step's one-line summary (JUnit's system-out)
+};
+
 struct StepResult {
   std::string step;
   std::string status = "ok";  // ok | warning | critical | failed | skipped
@@ -58,7 +67,14 @@ struct StepResult {
   std::optional<int> searches;
   std::optional<bool> expunge_skipped;
   std::optional<bool> plaintext_auth;      // credentials crossed without TLS (allow_plaintext_auth)
+  std::vector<Detail> details;             // the kind's own facts, in the order it gave them
+  // Why a step that did not fail is a warning (other than a threshold), for one-line reports:
+  // "expunge_skipped (the probe stays flagged \\Deleted; others' mail is too)".
+  std::optional<std::string> note;
   std::vector<TranscriptLine> transcript;  // kept for failed steps only
+
+  const Detail* detail(std::string_view key) const;
+  void add_detail(std::string key, nlohmann::json value, std::string text, bool summary = false);
 };
 
 struct ScenarioFailure {
