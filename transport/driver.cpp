@@ -1,5 +1,9 @@
 #include "transport/driver.hpp"
 
+#include "transport/clock.hpp"
+#include "transport/connection.hpp"
+#include "transport/tls_facts.hpp"
+
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -35,6 +39,9 @@ namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
 using proto::Action;
+using tls::classify_tls_failure;
+using tls::collect_tls_facts;
+using tls::make_failure;
 
 // Everything a pending handler may touch lives here, owned by a shared_ptr, so that a deadline
 // firing after the session ended never reaches freed memory.
@@ -138,68 +145,6 @@ bool is_ip_literal(const std::string& host) {
   return !ec;
 }
 
-Failure make_failure(Reason r, std::string phase, std::string message) {
-  Failure f;
-  f.reason = r;
-  f.phase = std::move(phase);
-  f.message = std::move(message);
-  return f;
-}
-
-std::optional<Wall::time_point> to_time_point(const ASN1_TIME* t) {
-  if (t == nullptr) return std::nullopt;
-  std::tm tm{};
-  if (ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
-  return Wall::from_time_t(timegm(&tm));
-}
-
-TlsFacts collect_tls_facts(SSL* ssl, bool verify) {
-  TlsFacts facts;
-  facts.version = SSL_get_version(ssl);
-  facts.cipher = SSL_get_cipher_name(ssl);
-  facts.verified = verify && SSL_get_verify_result(ssl) == X509_V_OK;
-  if (X509* leaf = SSL_get1_peer_certificate(ssl)) {
-    facts.cert_not_after = to_time_point(X509_get0_notAfter(leaf));
-    X509_free(leaf);
-  }
-  // Expiry is judged over the chain that was actually verified, not every certificate the server
-  // happened to send: extra, unused certificates must not raise false expiry alarms.
-  if (facts.verified) {
-    if (STACK_OF(X509)* chain = SSL_get0_verified_chain(ssl)) {
-      std::optional<Wall::time_point> earliest;
-      for (int i = 0; i < sk_X509_num(chain); ++i) {
-        auto t = to_time_point(X509_get0_notAfter(sk_X509_value(chain, i)));
-        if (t && (!earliest || *t < *earliest)) earliest = t;
-      }
-      if (earliest)
-        facts.chain_expiry_s = std::chrono::duration<double>(*earliest - Wall::now()).count();
-      facts.chain_not_after = earliest;
-    }
-  }
-  return facts;
-}
-
-Failure classify_tls_failure(SSL* ssl, const error_code& ec, const std::string& phase,
-                             const std::string& name) {
-  const long v = SSL_get_verify_result(ssl);
-  const std::string detail = X509_verify_cert_error_string(v);
-  switch (v) {
-    case X509_V_OK:
-      return make_failure(Reason::tls_handshake, phase, "TLS handshake failed: " + ec.message());
-    case X509_V_ERR_CERT_HAS_EXPIRED:
-    case X509_V_ERR_CERT_NOT_YET_VALID:
-      return make_failure(Reason::tls_cert_expired, phase, "server certificate: " + detail);
-    case X509_V_ERR_HOSTNAME_MISMATCH:
-    case X509_V_ERR_IP_ADDRESS_MISMATCH:
-      return make_failure(Reason::tls_cert_hostname, phase,
-                          "server certificate is not valid for '" + name + "'");
-    default:
-      return make_failure(Reason::tls_cert_untrusted, phase,
-                          "server certificate not trusted: " + detail +
-                              " (set tls.ca_file to the CA that signed it)");
-  }
-}
-
 // Builds the TLS context and stream. Returns a failure when the settings cannot be applied.
 std::optional<Failure> prepare_tls(Session& s, const SessionOptions& o, const std::string& phase) {
   s.tls_ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
@@ -234,16 +179,36 @@ std::optional<Failure> prepare_tls(Session& s, const SessionOptions& o, const st
   return std::nullopt;
 }
 
+// What lasts from one machine to the next on one connection.
+struct Wire {
+  SessionOptions o;
+  std::shared_ptr<Session> s;
+  bool open = false;
+  std::string address;
+  std::optional<TlsFacts> tls;
+  const Transcript* published_of = nullptr;  // the transcript `published` counts lines of
+  std::size_t published = 0;
+};
+
 class Runner {
  public:
-  Runner(SessionOptions o, proto::Machine& m, std::shared_ptr<Session> s)
-      : o_(std::move(o)), m_(m), s_(std::move(s)) {}
+  Runner(Wire& link, proto::Machine& m, Mono::time_point deadline)
+      : l_(link), o_(link.o), m_(m), s_(link.s), deadline_(deadline) {
+    if (l_.published_of != &m_.transcript()) {
+      l_.published_of = &m_.transcript();
+      l_.published = 0;
+    }
+  }
 
   asio::awaitable<SessionOutcome> run() {
-    s_->arm(o_.deadline, s_);
-    if (auto f = co_await connect()) co_return finish(std::move(*f));
-    if (o_.implicit_tls) {
-      if (auto f = co_await handshake("tls_handshake")) co_return finish(std::move(*f));
+    s_->expired = false;
+    s_->arm(deadline_, s_);
+    if (!l_.open) {
+      if (auto f = co_await connect()) co_return finish(std::move(*f));
+      if (o_.implicit_tls) {
+        if (auto f = co_await handshake("tls_handshake")) co_return finish(std::move(*f));
+      }
+      l_.open = true;
     }
     Action a = m_.start();
     for (;;) {
@@ -281,11 +246,18 @@ class Runner {
   }
 
  private:
+  // A failure leaves the connection in an unknown state: it is closed and never used again.
+  // Success leaves it open for the next machine.
   SessionOutcome finish(std::optional<Failure> f) {
     publish_transcript();
-    error_code ignored;
     s_->deadline_timer.cancel();
-    s_->socket.close(ignored);
+    if (f) {
+      error_code ignored;
+      s_->socket.close(ignored);
+      l_.open = false;
+    }
+    out_.address = l_.address;
+    out_.tls = l_.tls;
     out_.failure = std::move(f);
     out_.phases = clock_.take();
     return std::move(out_);
@@ -319,9 +291,9 @@ class Runner {
       if (s_->expired) co_return timeout_failure();
       if (!cec) {
         const auto& ep = endpoint;
-        out_.address = ep.address().is_v6()
-                           ? "[" + ep.address().to_string() + "]:" + std::to_string(ep.port())
-                           : ep.address().to_string() + ":" + std::to_string(ep.port());
+        l_.address = ep.address().is_v6()
+                         ? "[" + ep.address().to_string() + "]:" + std::to_string(ep.port())
+                         : ep.address().to_string() + ":" + std::to_string(ep.port());
         s_->socket.set_option(tcp::no_delay(true), cec);
         co_return std::nullopt;
       }
@@ -372,7 +344,7 @@ class Runner {
       const std::string& name = o_.tls.server_name.empty() ? o_.host : o_.tls.server_name;
       co_return classify_tls_failure(ssl, ec, phase, name);
     }
-    out_.tls = collect_tls_facts(ssl, o_.tls.verify);
+    l_.tls = collect_tls_facts(ssl, o_.tls.verify);
     co_return std::nullopt;
   }
 
@@ -437,42 +409,99 @@ class Runner {
 
   asio::awaitable<std::optional<Failure>> sleep(std::chrono::milliseconds d) {
     error_code ec;
-    s_->wait_timer.expires_at(std::min(Mono::now() + d, o_.deadline));
+    s_->wait_timer.expires_at(std::min(Mono::now() + d, deadline_));
     co_await s_->wait_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    if (s_->expired || Mono::now() >= o_.deadline) co_return timeout_failure();
+    if (s_->expired || Mono::now() >= deadline_) co_return timeout_failure();
     co_return std::nullopt;
   }
 
   void publish_transcript() {
     const auto& t = m_.transcript();
     if (o_.live) {
-      const std::size_t fresh = std::min(t.total() - published_, t.lines().size());
+      const std::size_t fresh = std::min(t.total() - l_.published, t.lines().size());
       for (std::size_t i = t.lines().size() - fresh; i < t.lines().size(); ++i)
         o_.live(t.lines()[i]);
     }
-    published_ = t.total();
+    l_.published = t.total();
   }
 
-  SessionOptions o_;
+  Wire& l_;
+  const SessionOptions& o_;
   proto::Machine& m_;
   std::shared_ptr<Session> s_;
+  Mono::time_point deadline_;
   PhaseClock clock_;
   SessionOutcome out_;
   Failure read_failure_;
   Failure resolve_failure_;
   std::array<char, 16 * 1024> buf_{};
-  std::size_t published_ = 0;
   std::size_t bytes_phase_ = 0;  // the PhaseClock serial bytes_in_phase_ counts for
   std::size_t bytes_in_phase_ = 0;
 };
 
+class SocketConnection final : public Connection {
+ public:
+  SocketConnection(SessionOptions o, const asio::any_io_executor* ex) {
+    link_.o = std::move(o);
+    if (ex != nullptr) link_.s = std::make_shared<Session>(*ex);
+  }
+  ~SocketConnection() override { close(); }
+
+  asio::awaitable<SessionOutcome> run(proto::Machine& machine, Mono::time_point deadline) override {
+    // A connection is bound to the executor of the coroutine that first runs on it.
+    if (!link_.s) link_.s = std::make_shared<Session>(co_await asio::this_coro::executor);
+    Runner runner(link_, machine, deadline);
+    co_return co_await runner.run();
+  }
+  bool is_open() const override { return link_.open; }
+  void close() override {
+    if (!link_.s) return;
+    error_code ignored;
+    link_.s->deadline_timer.cancel();
+    link_.s->socket.close(ignored);
+    link_.open = false;
+  }
+
+ private:
+  Wire link_;
+};
+
+class SocketTransport final : public Transport {
+ public:
+  std::unique_ptr<Connection> connect(SessionOptions opts) override {
+    return std::make_unique<SocketConnection>(std::move(opts), nullptr);
+  }
+};
+
+class SystemClock final : public Clock {
+ public:
+  Mono::time_point now() const override { return Mono::now(); }
+  Wall::time_point wall_now() const override { return Wall::now(); }
+  asio::awaitable<void> sleep_until(Mono::time_point t) override {
+    if (Mono::now() >= t) co_return;
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    timer.expires_at(t);
+    error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+};
+
 }  // namespace
 
+Transport& socket_transport() {
+  static SocketTransport transport;
+  return transport;
+}
+
+Clock& system_clock() {
+  static SystemClock clock;
+  return clock;
+}
+
 asio::awaitable<SessionOutcome> run_session(SessionOptions opts, proto::Machine& machine) {
-  auto ex = co_await asio::this_coro::executor;
-  auto session = std::make_shared<Session>(ex);
-  Runner runner(std::move(opts), machine, session);
-  co_return co_await runner.run();
+  const auto deadline = opts.deadline;
+  SocketConnection connection(std::move(opts), nullptr);
+  co_return co_await connection.run(machine, deadline);
 }
 
 }  // namespace mc
