@@ -518,15 +518,9 @@ class Page {
       if (st.threshold)
         add(std::string("<span class=\"") + (*st.threshold == "crit" ? "crit" : "warn") +
             "-text\">" + escape(*st.threshold) + " threshold exceeded</span>");
-      if (st.queue_id) add("queue id <span class=\"mono\">" + escape(*st.queue_id) + "</span>");
-      if (!st.uids.empty()) {
-        std::string u;
-        for (auto uid : st.uids) u += (u.empty() ? "" : " ") + std::to_string(uid);
-        add("UIDs " + escape(u));
-      }
-      if (st.searches) add(escape(std::to_string(*st.searches) + " searches"));
-      if (st.expunge_skipped && *st.expunge_skipped)
-        add("expunge skipped: other messages are flagged \\Deleted");
+      // The kind's own facts, each as it words itself: a new kind needs nothing here.
+      for (const auto& dt : st.details)
+        if (!dt.text.empty()) add(escape(dt.text));
       h_ += d + "</td></tr>\n";
     }
     h_ += "</table>\n";
