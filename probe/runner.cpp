@@ -321,7 +321,8 @@ struct ScenarioRun {
     proto::smtp::Client client(scn::smtp_config(file, step, message, local_host_name()));
     auto out = co_await run_session(session_options(server, deadline), client);
     record(server, out, client, client.outcome().plaintext_auth, sr);
-    sr.queue_id = client.outcome().queue_id;
+    if (const auto& id = client.outcome().queue_id)
+      sr.add_detail("queue_id", *id, "queue id " + *id, /*summary=*/true);
     if (!out.failure) {
       queued = phase_end(out, "message");
       if (queued) result.queued_at = clock.wall_at(*queued);
@@ -337,8 +338,12 @@ struct ScenarioRun {
     auto out = co_await run_session(session_options(server, deadline), client);
     const auto& oc = client.outcome();
     record(server, out, client, oc.plaintext_auth, sr);
-    sr.searches = oc.searches;
-    sr.uids = oc.found_uids;
+    if (!oc.found_uids.empty()) {
+      std::string text = "uids";
+      for (auto u : oc.found_uids) text += " " + std::to_string(u);
+      sr.add_detail("uids", oc.found_uids, text);
+    }
+    sr.add_detail("searches", oc.searches, std::to_string(oc.searches) + " searches");
     if (!oc.found_uids.empty()) {
       found_uids = oc.found_uids;
       uidvalidity = oc.uidvalidity;
@@ -369,7 +374,11 @@ struct ScenarioRun {
     auto out = co_await run_session(session_options(server, deadline), client);
     const auto& oc = client.outcome();
     record(server, out, client, oc.plaintext_auth, sr);
-    sr.uids = oc.deleted_uids;
+    if (!oc.deleted_uids.empty()) {
+      std::string text = "uids";
+      for (auto u : oc.deleted_uids) text += " " + std::to_string(u);
+      sr.add_detail("uids", oc.deleted_uids, text);
+    }
     // Only an expunge finishes with a probe: a search that found nothing (an index that lags)
     // leaves it pending, to be looked for again.
     deleted = !out.failure && !oc.deleted_uids.empty();
@@ -378,7 +387,9 @@ struct ScenarioRun {
     if (oc.expunge_skipped) {
       // The probe stays flagged \Deleted in the mailbox: not a silent OK. It stays pending, so
       // a later run expunges it once no one else's mail is flagged.
-      sr.expunge_skipped = true;
+      sr.add_detail("expunge_skipped", true,
+                    "expunge skipped: other messages in the mailbox are flagged \\Deleted");
+      sr.note = "expunge_skipped (the probe stays flagged \\Deleted; others' mail is too)";
       sr.status = "warning";
       result.status = worst(result.status, Status::warning);
       warnings.push_back("scenario " + scenario.name +

@@ -44,14 +44,9 @@ void print_table(std::ostream& out, const RunResult& run) {
       if (st.tls)
         out << "    tls " << st.tls->version << " " << st.tls->cipher
             << (st.tls->verified ? " verified" : " NOT verified") << "\n";
-      if (st.queue_id) out << "    queue id " << *st.queue_id << "\n";
-      if (!st.uids.empty()) {
-        out << "    uids";
-        for (auto u : st.uids) out << " " << u;
-        out << "\n";
-      }
-      if (st.expunge_skipped && *st.expunge_skipped)
-        out << "    expunge skipped: other messages in the mailbox are flagged \\Deleted\n";
+      // The kind's own facts, each as it words itself: a new kind needs nothing here.
+      for (const auto& d : st.details)
+        if (!d.text.empty()) out << "    " << d.text << "\n";
     }
     if (sc.failure) {
       const auto& f = sc.failure->failure;

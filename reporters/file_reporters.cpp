@@ -85,11 +85,9 @@ std::string problem_of(const ScenarioResult& sc) {
     }
     return s;
   }
-  for (const auto& st : sc.steps) {
-    if (st.expunge_skipped)
-      return sc.name + ": " + st.step +
-             " expunge_skipped (the probe stays flagged \\Deleted; others' mail is too)";
-  }
+  // Why a step that ran to the end is a warning, in the step kind's own words.
+  for (const auto& st : sc.steps)
+    if (st.note) return sc.name + ": " + st.step + " " + *st.note;
   for (const auto& st : sc.steps)
     if (st.threshold) {
       const auto& limit = *st.threshold == "crit" ? st.crit_s : st.warn_s;

@@ -94,7 +94,8 @@ std::string summary(const ScenarioResult& sc) {
     out += "step " + st.step + ": " + st.status + ", " + secs(st.duration_s) + " s";
     if (!st.server.empty()) out += ", " + st.server;
     if (st.tls) out += ", " + st.tls->version + (st.tls->verified ? "" : " NOT verified");
-    if (st.queue_id) out += ", queue id " + *st.queue_id;
+    for (const auto& d : st.details)
+      if (d.summary && !d.text.empty()) out += ", " + d.text;
     out += "\n";
   }
   for (const auto& p : sc.late) {

@@ -37,8 +37,7 @@ const Detail* StepResult::detail(std::string_view key) const {
   return nullptr;
 }
 
-void StepResult::add_detail(std::string key, nlohmann::json value, std::string text,
-                            bool summary) {
+void StepResult::add_detail(std::string key, nlohmann::json value, std::string text, bool summary) {
   details.push_back({std::move(key), std::move(value), std::move(text), summary});
 }
 
@@ -93,13 +92,9 @@ json step_json(const StepResult& s) {
                               : json(nullptr);
     j["tls"] = std::move(t);
   }
-  if (s.queue_id) j["queue_id"] = *s.queue_id;
   if (s.threshold) j["threshold"] = *s.threshold;
   if (s.warn_s) j["warn_s"] = *s.warn_s;
   if (s.crit_s) j["crit_s"] = *s.crit_s;
-  if (!s.uids.empty()) j["uids"] = s.uids;
-  if (s.searches) j["searches"] = *s.searches;
-  if (s.expunge_skipped) j["expunge_skipped"] = *s.expunge_skipped;
   if (s.plaintext_auth) j["plaintext_auth"] = *s.plaintext_auth;
   for (const auto& d : s.details) j[d.key] = d.value;
   if (!s.transcript.empty()) j["transcript"] = transcript_json(s.transcript);

@@ -59,15 +59,11 @@ struct StepResult {
   std::string address;  // ip:port actually connected
   std::vector<PhaseResult> phases;
   std::optional<TlsFacts> tls;
-  std::optional<std::string> queue_id;
   std::optional<std::string> threshold;  // "warn" or "crit" when a threshold was exceeded
   std::optional<double> warn_s;          // the step's thresholds, as configured
   std::optional<double> crit_s;
-  std::vector<std::uint32_t> uids;  // imap.wait: found; imap.delete: deleted
-  std::optional<int> searches;
-  std::optional<bool> expunge_skipped;
-  std::optional<bool> plaintext_auth;      // credentials crossed without TLS (allow_plaintext_auth)
-  std::vector<Detail> details;             // the kind's own facts, in the order it gave them
+  std::optional<bool> plaintext_auth;  // credentials crossed without TLS (allow_plaintext_auth)
+  std::vector<Detail> details;         // the kind's own facts, in the order it gave them
   // Why a step that did not fail is a warning (other than a threshold), for one-line reports:
   // "expunge_skipped (the probe stays flagged \\Deleted; others' mail is too)".
   std::optional<std::string> note;

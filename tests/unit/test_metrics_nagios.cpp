@@ -214,7 +214,9 @@ TEST_CASE("nagios: the count of ok scenarios is the sum of mailcanary_success", 
   slow.steps[1].duration_s = 6;
   ScenarioResult left = ok_scenario("left");
   left.status = Status::warning;
-  left.steps[1].expunge_skipped = true;
+  left.steps[1].add_detail("expunge_skipped", true,
+                           "expunge skipped: other messages in the mailbox are flagged \\Deleted");
+  left.steps[1].note = "expunge_skipped (the probe stays flagged \\Deleted; others' mail is too)";
   const auto run = run_of({slow, left, failed_scenario("b")}, Status::critical);
   const std::string line = mc::nagios_line(run);
   const std::string metrics = mc::render_metrics(run, {}, false);

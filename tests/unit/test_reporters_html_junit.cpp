@@ -68,7 +68,7 @@ StepResult smtp_send(double start) {
                     start + 0.001);
   s.duration_s = s.phases.back().start_s + s.phases.back().duration_s - start + 0.001;
   s.tls = tls(89.5);
-  s.queue_id = "72DC6A72182";
+  s.add_detail("queue_id", "72DC6A72182", "queue id 72DC6A72182", /*summary=*/true);
   return s;
 }
 
@@ -92,8 +92,8 @@ StepResult imap_wait(double start, double search_s, std::optional<double> warn,
   s.tls = tls(12.2);
   s.warn_s = warn;
   s.crit_s = crit;
-  s.uids = {4711};
-  s.searches = 3;
+  s.add_detail("uids", std::vector<std::uint32_t>{4711}, "uids 4711");
+  s.add_detail("searches", 3, "3 searches");
   return s;
 }
 
@@ -105,7 +105,7 @@ StepResult imap_delete(double start) {
   s.address = "192.0.2.11:993";
   s.phases = phases({{"store", 0.006}, {"expunge", 0.009}, {"logout", 0.003}}, start + 0.0005);
   s.duration_s = 0.021;
-  s.uids = {4711};
+  s.add_detail("uids", std::vector<std::uint32_t>{4711}, "uids 4711");
   return s;
 }
 
@@ -183,7 +183,7 @@ RunResult sample_run() {
     send.status = "failed";
     send.phases.resize(10);  // up to rcpt_to
     send.duration_s = send.phases.back().start_s + send.phases.back().duration_s + 0.001;
-    send.queue_id.reset();
+    send.details.clear();  // no queue id: the message was never accepted
     send.transcript = {
         {TranscriptLine::Dir::note, "connected to 192.0.2.10:587"},
         {TranscriptLine::Dir::server, "220 mail.example.test ESMTP"},

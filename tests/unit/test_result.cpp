@@ -50,3 +50,34 @@ TEST_CASE("format_duration writes what parse_duration reads, long odd durations 
   CHECK(mc::format_duration(milliseconds(1'000'800'001)) == "278h1ms");
   CHECK(mc::format_duration(milliseconds(90'000)) == "90s");
 }
+
+TEST_CASE("to_json: a step's details are its members, with their JSON types", "[result]") {
+  mc::RunResult run;
+  mc::ScenarioResult sc;
+  mc::StepResult send;
+  send.step = "smtp.send";
+  send.add_detail("queue_id", "72DC6A72182", "queue id 72DC6A72182", /*summary=*/true);
+  mc::StepResult wait;
+  wait.step = "imap.wait";
+  wait.add_detail("uids", std::vector<std::uint32_t>{4711, 4712}, "uids 4711 4712");
+  wait.add_detail("searches", 3, "3 searches");
+  mc::StepResult del;
+  del.step = "imap.delete";
+  del.add_detail("expunge_skipped", true,
+                 "expunge skipped: other messages in the mailbox are flagged \\Deleted");
+  mc::StepResult bare;
+  bare.step = "imap.delete";
+  sc.steps = {send, wait, del, bare};
+  run.scenarios = {sc};
+  const auto steps = mc::to_json(run)["scenarios"][0]["steps"];
+  CHECK(steps[0]["queue_id"] == "72DC6A72182");
+  CHECK(steps[1]["uids"] == nlohmann::json::array({4711, 4712}));
+  CHECK(steps[1]["uids"][0].is_number_unsigned());
+  CHECK(steps[1]["searches"].is_number_integer());
+  CHECK(steps[1]["searches"] == 3);
+  CHECK(steps[2]["expunge_skipped"] == true);
+  // A step without details has none of these members; texts and notes are not in the document.
+  for (const char* key : {"queue_id", "uids", "searches", "expunge_skipped", "note"})
+    CHECK_FALSE(steps[3].contains(key));
+  CHECK(steps[0].size() == 6);  // step, status, start_s, duration_s, phases and queue_id
+}
