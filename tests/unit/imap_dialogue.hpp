@@ -22,7 +22,13 @@ using mc::proto::Action;
 using mc::proto::kMaxLineBytes;
 using mc::proto::kMaxLiteralBytes;
 using mc::proto::LineBuffer;
-using namespace mc::proto::imap;
+// Named one by one: a class of protocols/imap may not hide a script piece of this file.
+using mc::proto::imap::Client;
+using mc::proto::imap::Config;
+using mc::proto::imap::kMaxResponseBytes;
+using mc::proto::imap::Mode;
+using mc::proto::imap::Outcome;
+using mc::proto::imap::StartTls;
 using Kind = Action::Kind;
 
 inline const std::string kUser = "probe@example.test";
