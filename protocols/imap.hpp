@@ -15,13 +15,14 @@
 
 #include "protocols/credentials.hpp"
 #include "protocols/imap/command.hpp"
+#include "protocols/imap/link.hpp"
 #include "protocols/imap/response.hpp"
+#include "protocols/imap/tasks.hpp"
 #include "protocols/line_buffer.hpp"
 #include "protocols/machine.hpp"
 
 namespace mc::proto::imap {
 
-enum class StartTls { required, optional, off };
 enum class Mode { wait, remove, check };  // remove = the imap.delete step
 
 struct Config {

@@ -12,9 +12,6 @@ namespace mc::proto::imap {
 using namespace detail;
 using codec::base64_encode;
 
-// How many search hits one FETCH verifies: the token is unique, so more are duplicates at best.
-// Also the batch in which other \Deleted messages are checked for a token of mailcanary's.
-constexpr std::size_t kMaxVerifyPerFetch = 100;
 // Beyond this many batches of flagged messages, the mailbox is the user's business, not a
 // backlog of probes: no plain EXPUNGE.
 constexpr std::size_t kMaxDeletedBatches = 50;
