@@ -86,6 +86,11 @@ Action Delete::after_search() {
                            " that imap.wait did not report; leaving them alone");
   }
   target_ = intersect(hits, allowed);
+  if (cfg_.find_only) {
+    // A probe meant to stay: found, left alone, whoever told us its UIDs.
+    link().transcript.note("find_only: UIDs " + uid_list(target_) + " found and left alone");
+    return succeed();
+  }
   return store();
 }
 

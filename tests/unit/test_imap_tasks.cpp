@@ -413,3 +413,21 @@ TEST_CASE("Delete compares the UIDVALIDITY it was given with this session's SELE
   CHECK(run.last.failure->message.find("nothing deleted") != std::string::npos);
   CHECK_FALSE(wrote(run, "STORE"));
 }
+
+TEST_CASE("Delete find_only never flags, even with the UIDs of imap.wait given", "[imap][tasks]") {
+  imap::Link link(link_config());
+  log_in(link);
+  imap::DeleteConfig dc;
+  dc.token = kToken;
+  dc.uids = {7};
+  dc.uidvalidity = 1700000000;
+  dc.find_only = true;
+  imap::Delete remove(link, dc);
+  const Played run = play_machine(remove, select(3) + search(4, " 7"));
+  expect_success(run);
+  CHECK_FALSE(wrote(run, "STORE"));
+  CHECK_FALSE(wrote(run, "EXPUNGE"));
+  CHECK(remove.outcome().deleted_uids.empty());
+  CHECK(transcript_has(remove, TranscriptLine::Dir::note, "find_only: UIDs 7 found"));
+  CHECK(link.usable());
+}
