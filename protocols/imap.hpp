@@ -1,27 +1,30 @@
-// The IMAP client of imap.wait, imap.delete and imap.check (RFC 3501 / RFC 9051 subset), as a
-// sans-I/O Machine: one command at a time, every server byte framed by the shared LineBuffer.
-// Deleting is the dangerous part: it only ever touches UIDs that carry our token, that the
-// caller allowed, and it never expunges a mailbox holding someone else's \Deleted mail.
+// The IMAP client of imap.wait, imap.delete and imap.check (RFC 3501 / RFC 9051 subset), as
+// sans-I/O Machines: one command at a time, every server byte framed by the shared LineBuffer.
+// A Link is one connection as it lasts from task to task; the task machines (Login, Wait,
+// Delete, Check, Logout; protocols/imap/tasks.hpp) run on it one after another, so the steps of
+// a scenario share one authenticated session. Client is the one-shot session: Login, one task,
+// Logout. Deleting is the dangerous part: it only ever touches UIDs that carry our token, that
+// the caller allowed, and it never expunges a mailbox holding someone else's \Deleted mail.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <map>
-#include <optional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "protocols/credentials.hpp"
 #include "protocols/imap/command.hpp"
+#include "protocols/imap/link.hpp"
 #include "protocols/imap/response.hpp"
+#include "protocols/imap/tasks.hpp"
 #include "protocols/line_buffer.hpp"
 #include "protocols/machine.hpp"
 
 namespace mc::proto::imap {
 
-enum class StartTls { required, optional, off };
 enum class Mode { wait, remove, check };  // remove = the imap.delete step
 
 struct Config {
@@ -60,9 +63,14 @@ struct Outcome {
   int searches = 0;  // wait: how many UID SEARCHes were needed
 };
 
+// The one-shot session on its own connection: Login, the task of cfg.mode, Logout, as one
+// Machine. Mode::check reads the newest 5 headers of cfg.mailbox, without LIST, in phases
+// "select" and "fetch".
 class Client : public Machine {
  public:
   explicit Client(Config cfg);
+  Client(const Client&) = delete;  // its tasks hold its link
+  Client& operator=(const Client&) = delete;
   Action start() override;
   Action on_written() override;
   Action on_input(std::string_view bytes) override;
@@ -72,101 +80,18 @@ class Client : public Machine {
   const Outcome& outcome() const;
 
  private:
-  // What the outstanding tagged command is for: decides what its completion means.
-  enum class Command {
-    none,
-    capability,
-    starttls,
-    login,
-    select,
-    search_token,
-    fetch_headers,
-    fetch_newest,
-    store,
-    uid_expunge,
-    search_deleted,
-    fetch_deleted,
-    expunge,
-    logout,
-  };
-  enum class Stage { greeting, command, tls_handshake, sleeping, done };
-
-  // Plumbing: commands out, responses in.
-  Action send(Command cmd, std::vector<detail::Chunk> chunks);
-  Action drain();
-  std::optional<Action> handle(const Response& r);
-  std::optional<Action> on_greeting(const Response& r);
-  std::optional<Action> on_untagged(const Response& r);
-  std::optional<Action> on_continuation(const Response& r);
-  Action on_tagged(const Response& r);
-  Action on_tagged_ok(Command cmd, const Response& r);
-  Action on_tagged_refusal(Command cmd, const Response& r);
-  Action on_disconnect();
-
-  // The dialogue, in order.
-  Action capability();
-  Action after_capability();
-  Action starttls();
-  Action after_starttls();
-  Action login();
-  Action authenticate_plain();
-  Action after_login();
-  Action select();
-  Action after_select();
-  Action search();
-  Action sleep_then_search();
-  Action after_search();
-  Action fetch_headers(const std::vector<std::uint32_t>& uids);
-  Action after_fetch_headers();
-  Action fetch_newest();
-  Action store();
-  Action after_store();
-  Action search_deleted();
-  Action after_search_deleted();
-  Action fetch_deleted_batch();
-  Action after_fetch_deleted();
-  Action after_recheck();
-  Action skip_expunge(const std::vector<std::uint32_t>& foreign);
-  Action expunge();
-  Action after_expunge();
-  Action logout();
-
-  // Reading response data.
-  void take_capabilities(std::string_view atoms);
-  void take_response_code(const Response& r);
-  std::optional<Action> take_search(const Response& r);
-  std::optional<Action> take_fetch(const Response& r);
-
-  Action fail(Reason reason, std::string message, const Response* reply = nullptr);
-  Action succeed();
-  std::optional<Action> uidvalidity_changed();
-  bool has_capability(std::string_view name) const;
-  std::string next_tag();
-  void record(const Response& r);
+  // The current machine's answer: when it finished well, the next one starts on the link.
+  Action advance(Action next);
+  void sync();  // outcome_ from the link and the task, after every answer
 
   Config cfg_;
+  Link link_;
+  std::vector<std::unique_ptr<Machine>> steps_;  // Login, the task, Logout
+  std::size_t current_ = 0;
+  const Wait* wait_ = nullptr;
+  const Delete* delete_ = nullptr;
   Outcome outcome_;
-  Transcript transcript_;
-  LineBuffer in_;
-  ResponseReader reader_;
-  Stage stage_ = Stage::greeting;
-  std::string phase_ = "greeting";
-  Command cmd_ = Command::none;
-  std::string tag_;
-  int tags_used_ = 0;
-  std::vector<detail::Chunk> chunks_;  // the outstanding command, piece by piece
-  std::size_t chunk_ = 0;              // index of the piece written last
-  bool preauth_ = false;
-  std::uint32_t exists_ = 0;
-  std::vector<std::uint32_t> search_hits_;            // * SEARCH data of the outstanding search
-  std::vector<std::uint32_t> fetch_requested_;        // UIDs the outstanding FETCH asked for
-  std::map<std::uint32_t, std::string> verified_;     // UID -> header block carrying our token
-  std::vector<std::uint32_t> target_;                 // remove: the UIDs we flag and expunge
-  std::vector<std::uint32_t> deleted_others_;         // remove: \Deleted UIDs not in target_
-  std::map<std::uint32_t, std::string> own_deleted_;  // of those: UID -> own token it carries
-  std::size_t deleted_checked_ = 0;                   // of those: how many were checked so far
-  bool recheck_ = false;  // the outstanding UID SEARCH DELETED is the one before the EXPUNGE
-  Redactor scrub_;        // every spelling of the secret we might see
+  bool done_ = false;
   Action final_;
 };
 

@@ -1,10 +1,13 @@
 // The scripted dialogue harness of the IMAP client tests: the test plays the server, and checks
-// every byte the client writes and every action it asks for. No sockets, no clocks. With it, the
-// script pieces (greeting, LOGIN, SELECT, SEARCH, FETCH, LOGOUT) every dialogue is built from.
+// every byte the client writes and every action it asks for. No sockets, no clocks. It drives any
+// Machine: the one-shot Client (play), or task machines one after another on one Link
+// (play_machine). With it, the script pieces (greeting, LOGIN, SELECT, SEARCH, FETCH, LOGOUT)
+// every dialogue is built from.
 #pragma once
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -22,7 +25,14 @@ using mc::proto::Action;
 using mc::proto::kMaxLineBytes;
 using mc::proto::kMaxLiteralBytes;
 using mc::proto::LineBuffer;
-using namespace mc::proto::imap;
+using mc::proto::Machine;
+// Named one by one: a class of protocols/imap may not hide a script piece of this file.
+using mc::proto::imap::Client;
+using mc::proto::imap::Config;
+using mc::proto::imap::kMaxResponseBytes;
+using mc::proto::imap::Mode;
+using mc::proto::imap::Outcome;
+using mc::proto::imap::StartTls;
 using Kind = Action::Kind;
 
 inline const std::string kUser = "probe@example.test";
@@ -59,11 +69,17 @@ inline Script operator+(Script a, const Script& b) {
 
 enum class Feed { whole, byte_by_byte };
 
-struct Run {
-  std::unique_ptr<Client> client;
+// What one machine did in a dialogue.
+struct Played {
+  Machine* machine = nullptr;
   Action last;
-  std::vector<Action> actions;      // every action the client asked for, in order
+  std::vector<Action> actions;      // every action the machine asked for, in order
   std::vector<std::string> writes;  // every byte string it wrote
+};
+
+// A dialogue of the one-shot Client, which it owns.
+struct Run : Played {
+  std::unique_ptr<Client> client;
 };
 
 inline Config config(Mode mode = Mode::wait) {
@@ -75,22 +91,21 @@ inline Config config(Mode mode = Mode::wait) {
   return cfg;
 }
 
-// The secret must never be readable anywhere the client reports to, in any spelling.
-inline void expect_no_secret(const Client& client, const Action& last, const Config& cfg) {
+// The secret must never be readable anywhere a machine reports to, in any spelling.
+inline void expect_no_secret(const mc::Transcript& transcript, const Action& last,
+                             const std::string& user, const std::string& secret) {
   const std::vector<std::string> forms = {
-      cfg.secret, base64_encode(cfg.secret),
-      base64_encode(std::string(1, '\0') + cfg.user + '\0' + cfg.secret)};
+      secret, base64_encode(secret), base64_encode(std::string(1, '\0') + user + '\0' + secret)};
   auto clean = [&](const std::string& text) {
     for (const std::string& form : forms) {
       INFO(text);
       CHECK(text.find(form) == std::string::npos);
     }
   };
-  for (const TranscriptLine& line : client.transcript().lines()) {
+  for (const TranscriptLine& line : transcript.lines()) {
     clean(line.text);
     // The user name is redacted from the commands that carry it.
-    if (line.dir == TranscriptLine::Dir::client)
-      CHECK(line.text.find(cfg.user) == std::string::npos);
+    if (line.dir == TranscriptLine::Dir::client) CHECK(line.text.find(user) == std::string::npos);
   }
   if (last.failure) {
     clean(last.failure->message);
@@ -101,36 +116,40 @@ inline void expect_no_secret(const Client& client, const Action& last, const Con
   }
 }
 
-inline void step(Run& run, Action next) {
+inline void expect_no_secret(const Client& client, const Action& last, const Config& cfg) {
+  expect_no_secret(client.transcript(), last, cfg.user, cfg.secret);
+}
+
+inline void step(Played& run, Action next) {
   run.actions.push_back(next);
   run.last = std::move(next);
 }
 
-inline void play_server(Run& run, const std::string& bytes, Feed feed) {
+inline void play_server(Played& run, const std::string& bytes, Feed feed) {
   REQUIRE(run.last.kind == Kind::read);
   if (feed == Feed::byte_by_byte && bytes.size() > 1) {
     for (std::size_t i = 0; i + 1 < bytes.size(); ++i) {
-      run.last = run.client->on_input(bytes.substr(i, 1));
+      run.last = run.machine->on_input(bytes.substr(i, 1));
       INFO("byte " << i << " of " << bytes);
       REQUIRE(run.last.kind == Kind::read);
     }
-    step(run, run.client->on_input(bytes.substr(bytes.size() - 1)));
+    step(run, run.machine->on_input(bytes.substr(bytes.size() - 1)));
   } else {
-    step(run, run.client->on_input(bytes));
+    step(run, run.machine->on_input(bytes));
   }
 }
 
-// Plays `script` against a fresh client; REQUIREs every action the script expects from it.
-inline Run play(const Config& cfg, const Script& script, Feed feed = Feed::whole) {
-  Run run{std::make_unique<Client>(cfg), {}, {}, {}};
-  step(run, run.client->start());
+// Plays `script` against a machine already started; REQUIREs every action the script expects.
+// A Wait() turn expects a pause of `poll` in phase "search".
+inline void play_turns(Played& run, const Script& script, Feed feed,
+                       std::chrono::milliseconds poll) {
   for (const Turn& turn : script) {
     switch (turn.who) {
       case Turn::Who::client:
         REQUIRE(run.last.kind == Kind::write);
         REQUIRE(run.last.data == turn.bytes);
         run.writes.push_back(run.last.data);
-        step(run, run.client->on_written());
+        step(run, run.machine->on_written());
         break;
       case Turn::Who::server:
         play_server(run, turn.bytes, feed);
@@ -138,26 +157,45 @@ inline Run play(const Config& cfg, const Script& script, Feed feed = Feed::whole
       case Turn::Who::tls:
         REQUIRE(run.last.kind == Kind::start_tls);
         REQUIRE(run.last.phase == "tls_handshake");
-        step(run, run.client->on_tls());
+        step(run, run.machine->on_tls());
         break;
       case Turn::Who::wait:
         REQUIRE(run.last.kind == Kind::wait);
         REQUIRE(run.last.phase == "search");
-        REQUIRE(run.last.wait == cfg.poll_interval);
-        step(run, run.client->on_waited());
+        REQUIRE(run.last.wait == poll);
+        step(run, run.machine->on_waited());
         break;
     }
   }
+}
+
+// Starts `machine` (a task on a Link, or any other) and plays `script` against it.
+inline Played play_machine(Machine& machine, const Script& script, Feed feed = Feed::whole,
+                           std::chrono::milliseconds poll = std::chrono::milliseconds(250)) {
+  Played run;
+  run.machine = &machine;
+  step(run, machine.start());
+  play_turns(run, script, feed, poll);
+  return run;
+}
+
+// Plays `script` against a fresh client; REQUIREs every action the script expects from it.
+inline Run play(const Config& cfg, const Script& script, Feed feed = Feed::whole) {
+  Run run;
+  run.client = std::make_unique<Client>(cfg);
+  run.machine = run.client.get();
+  step(run, run.client->start());
+  play_turns(run, script, feed, cfg.poll_interval);
   expect_no_secret(*run.client, run.last, cfg);
   return run;
 }
 
-inline void expect_success(const Run& run) {
+inline void expect_success(const Played& run) {
   REQUIRE(run.last.kind == Kind::done);
   if (run.last.failure) FAIL(run.last.failure->message);
 }
 
-inline void expect_failure(const Run& run, Reason reason, const std::string& phase) {
+inline void expect_failure(const Played& run, Reason reason, const std::string& phase) {
   REQUIRE(run.last.kind == Kind::done);
   REQUIRE(run.last.failure.has_value());
   INFO(run.last.failure->message);
@@ -165,7 +203,7 @@ inline void expect_failure(const Run& run, Reason reason, const std::string& pha
   CHECK(run.last.failure->phase == phase);
 }
 
-inline std::vector<std::string> write_phases(const Run& run) {
+inline std::vector<std::string> write_phases(const Played& run) {
   std::vector<std::string> phases;
   for (const Action& a : run.actions) {
     if (a.kind == Kind::write) phases.push_back(a.phase);
@@ -173,14 +211,15 @@ inline std::vector<std::string> write_phases(const Run& run) {
   return phases;
 }
 
-inline bool transcript_has(const Client& client, TranscriptLine::Dir dir, const std::string& text) {
-  for (const TranscriptLine& line : client.transcript().lines()) {
+inline bool transcript_has(const Machine& machine, TranscriptLine::Dir dir,
+                           const std::string& text) {
+  for (const TranscriptLine& line : machine.transcript().lines()) {
     if (line.dir == dir && line.text.find(text) != std::string::npos) return true;
   }
   return false;
 }
 
-inline bool wrote(const Run& run, const std::string& text) {
+inline bool wrote(const Played& run, const std::string& text) {
   for (const std::string& w : run.writes) {
     if (w.find(text) != std::string::npos) return true;
   }
@@ -300,7 +339,7 @@ inline Config remove_config(std::vector<std::uint32_t> uids = {7}) {
   return cfg;
 }
 
-inline std::string read_phase(const Run& run) {
+inline std::string read_phase(const Played& run) {
   REQUIRE(run.last.kind == Kind::read);
   return run.last.phase;
 }

@@ -1,0 +1,229 @@
+// The IMAP task machines. Each is one sans-I/O Machine that runs on a Link, one after another on
+// one connection: Login, then Wait, Delete or Check (each SELECTs its own mailbox), then Logout.
+// A task that finishes without failure leaves the link to the next; one that fails leaves it
+// unusable. A task started on a link that is not logged in (Login: that was already used), or
+// that is not usable, fails as internal before it sends anything. Every task's transcript() is
+// the link's.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "protocols/imap/finder.hpp"
+#include "protocols/imap/link.hpp"
+#include "protocols/imap/task.hpp"
+
+namespace mc::proto::imap {
+
+// Greeting, CAPABILITY, STARTTLS + handshake + CAPABILITY, then LOGIN (AUTHENTICATE PLAIN when
+// LOGIN is disabled); nothing more after PREAUTH. Phases: greeting, capability, starttls,
+// tls_handshake, login. Leaves the link authenticated.
+class Login : public detail::Task {
+ public:
+  explicit Login(Link& link);
+
+ private:
+  enum class Cmd { none, capability, starttls, login };
+  Action begin() override;
+  std::optional<Action> greeting(const Response& r) override;
+  Action completed(const Response& r) override;
+  Action refused(const Response& r) override;
+  Action tls_up() override;
+
+  Action capability();
+  Action after_capability();
+  Action starttls();
+  Action after_starttls();
+  Action login();
+  Action authenticate_plain();
+  Action logged_in();
+
+  Cmd cmd_ = Cmd::none;
+};
+
+// imap.wait: SELECT (phase "select"), then UID SEARCH for the token every poll_interval (phase
+// "search") until a hit's header proves it carries the token (phase "fetch").
+struct WaitConfig {
+  std::string mailbox = "INBOX";
+  std::string token;  // value of the X-Mailcanary-Token header to find
+  std::chrono::milliseconds poll_interval{250};
+};
+
+struct WaitOutcome {
+  std::uint32_t uidvalidity = 0;
+  std::vector<std::uint32_t> found_uids;  // messages whose header really carries the token
+  std::string headers;                    // header block of the first of them
+  int searches = 0;                       // how many UID SEARCHes were needed
+};
+
+class Wait : public detail::Task {
+ public:
+  Wait(Link& link, WaitConfig cfg);
+  const WaitOutcome& outcome() const { return outcome_; }
+
+ private:
+  enum class Cmd { none, select, search, fetch };
+  Action begin() override;
+  Action completed(const Response& r) override;
+  std::optional<Action> data(const Response& r) override;
+  Action waited() override;
+
+  Action search();
+  Action after_search();
+  Action after_fetch();
+
+  WaitConfig cfg_;
+  WaitOutcome outcome_;
+  detail::Finder finder_;
+  Cmd cmd_ = Cmd::none;
+};
+
+// imap.delete: SELECT (phase "select"), UID SEARCH for the token ("search"), the header FETCH
+// that proves which hits are ours when no UIDs were given ("fetch"), UID STORE +FLAGS \Deleted
+// ("store"), then UID EXPUNGE with UIDPLUS, or without it a plain EXPUNGE only when every other
+// \Deleted message is one of mailcanary's own ("expunge"). Nothing is stored when the
+// UIDVALIDITY seen in this session is not the one given.
+struct DeleteConfig {
+  std::string mailbox = "INBOX";
+  std::string token;                // value of the X-Mailcanary-Token header to delete
+  std::vector<std::uint32_t> uids;  // the UIDs imap.wait found (only these may be deleted)
+  std::uint32_t uidvalidity = 0;    // the UIDVALIDITY imap.wait saw (0 = unknown)
+  // Tokens of mailcanary's earlier probes (every pending one in the state directory). Without
+  // UIDPLUS, a \Deleted message whose header carries one of them (verified in this session) is
+  // mailcanary's, not the user's, so it does not stop the EXPUNGE.
+  std::vector<std::string> own_tokens;
+  // Find and verify, but neither flag nor expunge (a probe whose scenario keeps it).
+  bool find_only = false;
+};
+
+struct DeleteOutcome {
+  std::uint32_t uidvalidity = 0;
+  std::string headers;  // without UIDs given: header block of the first verified message
+  std::vector<std::uint32_t> deleted_uids;  // UIDs flagged \Deleted and expunged
+  bool expunge_skipped = false;             // others' mail was \Deleted, so no EXPUNGE
+  // own_tokens whose messages, already \Deleted, went with the plain EXPUNGE.
+  std::vector<std::string> also_expunged;
+};
+
+class Delete : public detail::Task {
+ public:
+  Delete(Link& link, DeleteConfig cfg);
+  const DeleteOutcome& outcome() const { return outcome_; }
+
+ private:
+  enum class Cmd {
+    none,
+    select,
+    search_token,
+    fetch_headers,
+    store,
+    uid_expunge,
+    search_deleted,
+    fetch_deleted,
+    expunge,
+  };
+  Action begin() override;
+  Action completed(const Response& r) override;
+  std::optional<Action> data(const Response& r) override;
+
+  Action after_select();
+  Action after_search();
+  Action after_fetch_headers();
+  Action store();
+  Action after_store();
+  Action search_deleted();
+  Action after_search_deleted();
+  Action fetch_deleted_batch();
+  std::optional<Action> take_deleted_fetch(const Response& r);
+  Action after_fetch_deleted();
+  Action after_recheck();
+  Action skip_expunge(const std::vector<std::uint32_t>& foreign);
+  Action expunge();
+  Action after_expunge();
+  std::optional<Action> uidvalidity_changed();
+
+  DeleteConfig cfg_;
+  DeleteOutcome outcome_;
+  detail::Finder finder_;
+  Cmd cmd_ = Cmd::none;
+  std::vector<std::uint32_t> target_;                 // the UIDs we flag and expunge
+  std::vector<std::uint32_t> deleted_others_;         // \Deleted UIDs not in target_
+  std::map<std::uint32_t, std::string> own_deleted_;  // of those: UID -> own token it carries
+  std::size_t deleted_checked_ = 0;                   // of those: how many were checked so far
+  bool recheck_ = false;  // the outstanding UID SEARCH DELETED is the one before the EXPUNGE
+};
+
+// imap.check, the "open my mailbox" experience: LIST "" "*" once (phase "list"), then for each
+// mailbox in order SELECT it (phase "select:NAME") and FETCH the headers (DATE FROM SUBJECT, with
+// UID and FLAGS, BODY.PEEK so nothing is marked seen) of the newest `fetch` messages (phase
+// "fetch:NAME"; no FETCH when the mailbox is empty or fetch is 0). A mailbox the server refuses
+// to SELECT (NO) fails as rejected with the server's reply, phase "select:NAME".
+struct CheckConfig {
+  std::vector<std::string> mailboxes = {"INBOX"};
+  std::uint32_t fetch = 10;
+};
+
+struct MailboxView {
+  std::string name;
+  std::uint32_t exists = 0;   // messages in it, as SELECT said
+  std::uint32_t fetched = 0;  // of the newest ones asked for, how many the FETCH returned
+};
+
+struct CheckOutcome {
+  std::vector<std::string> listed;     // every mailbox the LIST returned (at most 1000)
+  std::vector<MailboxView> mailboxes;  // the mailboxes selected, in order
+};
+
+class Check : public detail::Task {
+ public:
+  Check(Link& link, CheckConfig cfg);
+  const CheckOutcome& outcome() const { return outcome_; }
+
+ private:
+  friend class Client;
+  // Client's Mode::check as it always was: no LIST, phases "select" and "fetch".
+  struct OneShot {};
+  Check(Link& link, CheckConfig cfg, OneShot);
+
+  enum class Cmd { none, list, select, fetch };
+  Action begin() override;
+  Action completed(const Response& r) override;
+  Action refused(const Response& r) override;
+  std::optional<Action> data(const Response& r) override;
+
+  Action next_mailbox();
+  Action fetch_newest();
+  std::string phase_of(std::string_view what) const;  // "select:INBOX", or "select" (one-shot)
+
+  CheckConfig cfg_;
+  bool one_shot_ = false;
+  CheckOutcome outcome_;
+  Cmd cmd_ = Cmd::none;
+  std::size_t next_ = 0;     // index in cfg_.mailboxes of the next mailbox to select
+  std::string mailbox_;      // the one being selected or read
+  std::uint32_t first_ = 0;  // the outstanding FETCH asks for first_:last_
+  std::uint32_t last_ = 0;
+  std::set<std::uint32_t> answered_;  // of those, the ones the server returned
+  bool list_truncated_ = false;
+};
+
+// LOGOUT (phase "logout"), then done; the work was done before it, so a refused LOGOUT or a
+// close during it is success too. No task may follow it on the link.
+class Logout : public detail::Task {
+ public:
+  explicit Logout(Link& link);
+
+ private:
+  Action begin() override;
+  Action completed(const Response& r) override;
+  Action refused(const Response& r) override;
+  std::optional<Action> bye(const Response& r) override;
+  Action closed() override;
+};
+
+}  // namespace mc::proto::imap
