@@ -14,6 +14,13 @@ struct TranscriptLine {
   std::string text;
 };
 
+// How a line is marked where people read it: "C: " the client, "S: " the server, "-- " a note.
+inline const char* mark(TranscriptLine::Dir d) {
+  return d == TranscriptLine::Dir::client   ? "C: "
+         : d == TranscriptLine::Dir::server ? "S: "
+                                            : "-- ";
+}
+
 class Transcript {
  public:
   explicit Transcript(std::size_t max_lines = 400) : max_lines_(max_lines) {}

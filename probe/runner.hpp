@@ -12,8 +12,12 @@
 
 #include "results/result.hpp"
 #include "scenarios/scenario.hpp"
+#include "scenarios/steps/servers.hpp"  // local_host_name()
 
 namespace mc {
+
+class Clock;
+class Transport;
 
 struct RunOptions {
   std::string vantage;                                // overrides the files' vantage when set
@@ -27,6 +31,10 @@ struct RunOptions {
   std::vector<std::string> file_warnings;
   // Set from another thread to stop the run at once; its result is then incomplete.
   const std::atomic<bool>* abandon = nullptr;
+  // What the run reads the time from and reaches servers through: the system clock and the
+  // socket driver unless a test injects its own.
+  Clock* clock = nullptr;
+  Transport* transport = nullptr;
 };
 
 // Scenario starts are spread by this much each (at most 2 s in all), so that a run of many
@@ -34,7 +42,5 @@ struct RunOptions {
 std::chrono::milliseconds start_spacing(std::size_t scenarios);
 
 RunResult run_scenarios(const std::vector<scn::File>& files, const RunOptions& options);
-
-std::string local_host_name();
 
 }  // namespace mc

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "codec/enum_names.hpp"
 #include "codec/failure.hpp"
 #include "codec/transcript.hpp"
 
@@ -20,6 +21,16 @@ using mc::ServerReply;
 using mc::to_string;
 using mc::Transcript;
 using mc::TranscriptLine;
+
+// What a client does about STARTTLS on a plain connection: insist on it, use it when offered,
+// or never. One type for every protocol and for the scenario files that choose it.
+enum class StartTls { required, optional, off };
+inline constexpr EnumName<StartTls> kStartTlsNames[] = {
+    {StartTls::required, "required"},
+    {StartTls::optional, "optional"},
+    {StartTls::off, "off"},
+};
+static_assert(names_all(kStartTlsNames, StartTls::off), "a StartTls without its name");
 
 struct Action {
   enum class Kind {

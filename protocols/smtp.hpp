@@ -18,7 +18,8 @@
 
 namespace mc::proto::smtp {
 
-enum class StartTls { required, optional, off };
+using proto::StartTls;  // protocols/machine.hpp
+
 enum class AuthMechanism { automatic, plain, login };  // automatic: PLAIN if offered, else LOGIN
 
 struct Credentials {

@@ -213,11 +213,7 @@ class Page {
               (c   ? "c"
                : s ? "s"
                    : "n") +
-              "\">" +
-              (c   ? "C: "
-               : s ? "S: "
-                   : "-- ") +
-              escape(l.text) + "</span>\n";
+              "\">" + mark(l.dir) + escape(l.text) + "</span>\n";
       }
       h_ += "</pre></details>\n";
     }

@@ -55,10 +55,7 @@ std::string failure_text(const ScenarioResult& sc) {
     if (!st->transcript.empty()) {
       out += "\ntranscript of " + st->step + ":\n";
       for (const auto& l : st->transcript) {
-        out += l.dir == TranscriptLine::Dir::client   ? "C: "
-               : l.dir == TranscriptLine::Dir::server ? "S: "
-                                                      : "-- ";
-        out += l.text + "\n";
+        out += mark(l.dir) + l.text + "\n";
       }
     }
   }

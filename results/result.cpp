@@ -61,10 +61,7 @@ json reply_json(const ServerReply& r) {
 json transcript_json(const std::vector<TranscriptLine>& lines) {
   json out = json::array();
   for (const auto& l : lines) {
-    const char* who = l.dir == TranscriptLine::Dir::client   ? "C: "
-                      : l.dir == TranscriptLine::Dir::server ? "S: "
-                                                             : "-- ";
-    out.push_back(who + l.text);
+    out.push_back(mark(l.dir) + l.text);
   }
   return out;
 }

@@ -5,23 +5,20 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "codec/enum_names.hpp"
+#include "protocols/machine.hpp"
 
 namespace mc::scn {
 
 using std::chrono::milliseconds;
 
-enum class StartTls { required, optional, off };
-inline constexpr EnumName<StartTls> kStartTlsNames[] = {
-    {StartTls::required, "required"},
-    {StartTls::optional, "optional"},
-    {StartTls::off, "off"},
-};
-static_assert(names_all(kStartTlsNames, StartTls::off), "a StartTls without its name");
+using proto::kStartTlsNames;
+using proto::StartTls;
 
 struct Tls {
   std::string ca_file;  // resolved against the scenario file's directory
@@ -50,20 +47,28 @@ struct Account {
   std::string password_source;  // "env PROBE_PASSWORD" or "file /path": safe to print
 };
 
+class StepKind;  // scenarios/steps/step.hpp
+
+// A kind's own keys, typed; each kind derives its own.
+struct StepKeys {
+  virtual ~StepKeys() = default;
+};
+
 struct Step {
-  std::string kind;  // smtp.send, imap.wait, imap.delete
-  std::string path;  // JSON path in its file, for messages
+  std::string kind;                // its name: smtp.send, imap.wait, ... as results call it
+  const StepKind* type = nullptr;  // what loads and runs it (scenarios/steps/registry.hpp)
+  std::string path;                // JSON path in its file, for messages
   std::string server;
   std::string account;
-  std::string from;
-  std::vector<std::string> to;
-  std::string ehlo;
-  std::string mailbox = "INBOX";
-  milliseconds poll_interval{250};
-  bool keep = false;  // imap.wait: the probe is meant to stay in the mailbox (no imap.delete)
+  bool new_session = false;  // "session": "new": a login of its own, shared with no other step
   std::optional<milliseconds> timeout;
   std::optional<milliseconds> warn;
   std::optional<milliseconds> crit;
+  std::shared_ptr<const StepKeys> keys;  // the kind's own, never null once loaded
+
+  // The kind's keys as its own type (scenarios/steps/<kind>.hpp).
+  template <typename T>
+  const T& as() const;
 };
 
 struct Scenario {

@@ -14,8 +14,10 @@ class Connection {
  public:
   virtual ~Connection() = default;
   // Connects first when not open (resolve, connect and implicit TLS are phases of this run),
-  // then runs `machine` until it is done or `deadline` passes. A machine that finished without
-  // a failure leaves the connection open for the next one; any failure closes it for good.
+  // then runs `machine` until it is done or `deadline` passes. A machine that finished, with or
+  // without a failure of its own, leaves the connection open for the next one (whether one may
+  // follow is the protocol's to say); a failure of the connection itself (resolve, connect,
+  // TLS, a timeout, a reset) closes it for good.
   // The outcome always carries the connection's address and TLS facts once it has them.
   virtual boost::asio::awaitable<SessionOutcome> run(proto::Machine& machine,
                                                      Mono::time_point deadline) = 0;

@@ -2,6 +2,7 @@
 
 #include "transport/clock.hpp"
 #include "transport/connection.hpp"
+#include "transport/lookup.hpp"
 #include "transport/tls_facts.hpp"
 
 #include <openssl/ssl.h>
@@ -100,43 +101,6 @@ class PhaseClock {
  private:
   std::vector<TimedPhase> phases_;
   bool open_ = false;
-};
-
-// A name lookup on a thread of its own. getaddrinfo cannot be interrupted, so the thread is
-// detached: when the deadline passes, the session goes on without it, and a lookup that hangs
-// holds neither this session nor any other (Asio's resolver runs them all on one thread, one
-// after another). The thread reports through a socketpair, the only thing it shares with the
-// event loop besides this state.
-struct Lookup {
-  std::mutex m;
-  std::vector<tcp::endpoint> endpoints;
-  int error = 0;  // EAI_* code
-
-  static void start(std::shared_ptr<Lookup> self, std::string host, std::uint16_t port,
-                    int wake_fd) {
-    std::thread([self = std::move(self), host = std::move(host), port, wake_fd] {
-      addrinfo hints{};
-      hints.ai_family = AF_UNSPEC;
-      hints.ai_socktype = SOCK_STREAM;
-      addrinfo* res = nullptr;
-      const int rc = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res);
-      {
-        std::lock_guard lock(self->m);
-        self->error = rc;
-        for (addrinfo* ai = res; rc == 0 && ai != nullptr; ai = ai->ai_next) {
-          tcp::endpoint ep;
-          if (ai->ai_addrlen > ep.capacity()) continue;
-          std::memcpy(ep.data(), ai->ai_addr, ai->ai_addrlen);
-          ep.resize(ai->ai_addrlen);
-          self->endpoints.push_back(ep);
-        }
-      }
-      if (res) ::freeaddrinfo(res);
-      const char done = 1;
-      (void)!::send(wake_fd, &done, 1, MSG_NOSIGNAL);  // nobody listens after a deadline
-      ::close(wake_fd);
-    }).detach();
-  }
 };
 
 bool is_ip_literal(const std::string& host) {
@@ -238,7 +202,9 @@ class Runner {
         }
         case Action::Kind::done: {
           publish_transcript();
-          if (a.failure) co_return finish(std::move(*a.failure));
+          // The machine's own verdict (a refusal it read in full) leaves the connection as
+          // the machine left it; it is the machine's to say whether another may follow.
+          if (a.failure) co_return finish(std::move(*a.failure), /*open=*/true);
           co_return finish(std::nullopt);
         }
       }
@@ -246,12 +212,12 @@ class Runner {
   }
 
  private:
-  // A failure leaves the connection in an unknown state: it is closed and never used again.
-  // Success leaves it open for the next machine.
-  SessionOutcome finish(std::optional<Failure> f) {
+  // A failure of the connection (a timeout, a reset, TLS) leaves it in an unknown state: it is
+  // closed and never used again. Success, or a failure the machine decided on, leaves it open.
+  SessionOutcome finish(std::optional<Failure> f, bool open = false) {
     publish_transcript();
     s_->deadline_timer.cancel();
-    if (f) {
+    if (f && !open) {
       error_code ignored;
       s_->socket.close(ignored);
       l_.open = false;

@@ -17,7 +17,7 @@
 
 namespace mc::proto::imap {
 
-enum class StartTls { required, optional, off };
+using proto::StartTls;  // protocols/machine.hpp
 
 struct LinkConfig {
   bool implicit_tls = false;  // TLS already up when the first machine starts (imaps)
@@ -52,6 +52,9 @@ struct LinkState {
   // A task failed on it or it was logged out: the framing or the session is in no state for
   // another command.
   bool over = false;
+  // When over: the failure came after the server answered every command (a refusal, an answer
+  // the task would not accept), so the dialogue is still in step and a LOGOUT can follow.
+  bool in_step = false;
   // A task has started on it and not finished (a task abandoned half-way leaves it so: the
   // answer to its command may still be on the way).
   bool busy = false;
@@ -75,7 +78,9 @@ class Link {
   std::uint32_t uidvalidity() const { return s_.uidvalidity; }  // of the selected mailbox
   std::uint32_t exists() const { return s_.exists; }            // of the selected mailbox
   bool usable() const { return !s_.over && !s_.busy; }          // a task may start on it
-  std::size_t buffered() const { return s_.in.buffered(); }     // bytes read, not yet taken
+  // Logout may run on it: logged in, and in step with the server even if a task failed.
+  bool can_log_out() const { return s_.authenticated && !s_.busy && (!s_.over || s_.in_step); }
+  std::size_t buffered() const { return s_.in.buffered(); }  // bytes read, not yet taken
   int tags_used() const { return s_.tags_used; }
 
  private:

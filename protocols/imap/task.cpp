@@ -21,7 +21,7 @@ Action Task::start() {
   LinkState& s = link();
   // Nothing is sent on a link this task cannot use: the connection's state is not what the
   // task's commands assume.
-  if (s.over) {
+  if (s.over && !(needs_ == Needs::goodbye && s.in_step && s.authenticated)) {
     return fail(Reason::internal,
                 "the IMAP connection is not usable: a task on it failed, or it was logged out");
   }
@@ -29,7 +29,7 @@ Action Task::start() {
   if (needs_ == Needs::fresh && s.greeted) {
     return fail(Reason::internal, "this IMAP connection was already used by another login");
   }
-  if (needs_ == Needs::authenticated && !s.authenticated) {
+  if (needs_ != Needs::fresh && !s.authenticated) {
     return fail(Reason::internal, "the IMAP connection is not logged in");
   }
   s.busy = true;
@@ -257,7 +257,10 @@ Action Task::fail(Reason reason, std::string message, const Response* reply) {
   }
   link().transcript.note("failed (" + std::string(to_string(reason)) + "): " + failure.message);
   // A task that never had the link leaves it as it was: nothing of it was used.
-  if (claimed_) link().over = true;
+  if (claimed_) {
+    link().over = true;
+    link().in_step = tag_.empty();  // no command of ours is still waiting for its answer
+  }
   tag_.clear();
   return end(Action::fail(std::move(failure)));
 }

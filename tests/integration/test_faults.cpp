@@ -135,6 +135,14 @@ json imap_steps(const char* wait_timeout = "5s") {
                       {{"step", "imap.delete"}}});
 }
 
+// The same, with the delete in a session of its own, so that its commands are the second
+// connection's alone.
+json imap_steps_own_delete() {
+  json steps = imap_steps();
+  steps[2]["session"] = "new";
+  return steps;
+}
+
 }  // namespace
 
 TEST_CASE("a host name, not an address, is resolved and connected to", "[faults]") {
@@ -357,8 +365,8 @@ TEST_CASE("without UIDPLUS, a user's \\Deleted message means no EXPUNGE is ever 
   FakeImap imap;
   imap.uidplus = false;
   FakeServer store([&](Conn& c, int) { imap.serve(c); }, 2);
-  const Outcome o =
-      run({{"out", smtp_server(smtp.port())}, {"store", imap_server(store.port())}}, imap_steps());
+  const Outcome o = run({{"out", smtp_server(smtp.port())}, {"store", imap_server(store.port())}},
+                        imap_steps_own_delete());
   INFO(o.ran.out << o.ran.err);
   const std::string deleting = store.received().at(1);
   CHECK(deleting.find("UID STORE 7 +FLAGS.SILENT (\\Deleted)") != std::string::npos);
@@ -376,8 +384,8 @@ TEST_CASE("with UIDPLUS, only the probe's own UID is stored and expunged", "[fau
   FakeServer smtp([](Conn& c, int) { mc::test::smtp_transaction(c); });
   FakeImap imap;
   FakeServer store([&](Conn& c, int) { imap.serve(c); }, 2);
-  const Outcome o =
-      run({{"out", smtp_server(smtp.port())}, {"store", imap_server(store.port())}}, imap_steps());
+  const Outcome o = run({{"out", smtp_server(smtp.port())}, {"store", imap_server(store.port())}},
+                        imap_steps_own_delete());
   INFO(o.ran.out << o.ran.err);
   CHECK(o.ran.exit_code == 0);
   const std::string deleting = store.received().at(1);

@@ -7,6 +7,9 @@
 #include <vector>
 
 #include "scenarios/jsonc.hpp"
+#include "scenarios/steps/imap_delete.hpp"
+#include "scenarios/steps/smtp_send.hpp"
+#include "scenarios/steps/step.hpp"
 #include "tests/unit/scenario_rows.hpp"
 
 using namespace std::chrono_literals;
@@ -35,14 +38,14 @@ TEST_CASE("a good file loads as written, imap.delete inheriting from the imap.wa
   CHECK(sc.path == "scenarios[0]");
   CHECK(sc.timeout == 60s);
   REQUIRE(sc.steps.size() == 4);
-  CHECK(sc.steps[0].from == "probe@example.test");
+  CHECK(sc.steps[0].as<mc::scn::SendKeys>().from == "probe@example.test");
   CHECK(sc.steps[1].warn == std::optional(5000ms));
   CHECK(sc.steps[1].crit == std::optional(20s));
   for (std::size_t i : {2u, 3u}) {
     CHECK(sc.steps[i].kind == "imap.delete");
     CHECK(sc.steps[i].server == "store");
     CHECK(sc.steps[i].account == "probe");
-    CHECK(sc.steps[i].mailbox == "INBOX");
+    CHECK(sc.steps[i].as<mc::scn::DeleteKeys>().mailbox == "INBOX");
   }
 }
 

@@ -94,8 +94,8 @@ const std::vector<Row>& table() {
              kSendLine,
              R"({ "step": "smtp.send", "server": "submission", "account": "probe", "colour": "red" },)")}},
        {"{dir}/s.json: line 12, column 74 (scenarios[0].steps[0].colour): unknown key "
-        "\"colour\"; known keys here: step, server, account, from, to, ehlo, mailbox, "
-        "poll_interval, keep, timeout, warn, crit"}},
+        "\"colour\"; known keys here: step, server, account, from, to, ehlo, timeout, warn, "
+        "crit"}},
       {"a short unknown key is not offered an unrelated short one",
        {{"s.json", good_with(R"("name": "roundtrip", )", R"("name": "roundtrip", "id": 7, )")}},
        {"{dir}/s.json: line 11, column 28 (scenarios[0].id): unknown key \"id\"; known keys "
@@ -200,16 +200,17 @@ const std::vector<Row>& table() {
        {{"s.json", good_with(R"("smtp.send")", R"("smtp.sned")")}},
        {"{dir}/s.json: line 12, column 17 (scenarios[0].steps[0].step): unknown step "
         "\"smtp.sned\"; did you mean \"smtp.send\"? (known steps: smtp.send, imap.wait, "
-        "imap.delete)"}},
+        "imap.delete, imap.check, sleep)"}},
       {"unknown step differing in case",
        {{"s.json", good_with(R"("imap.delete")", R"("IMAP.Delete")")}},
        {"{dir}/s.json: line 14, column 17 (scenarios[0].steps[2].step): unknown step "
         "\"IMAP.Delete\"; did you mean \"imap.delete\"? (known steps: smtp.send, imap.wait, "
-        "imap.delete)"}},
+        "imap.delete, imap.check, sleep)"}},
       {"unknown step far from every known one",
        {{"s.json", good_with(R"("imap.delete")", R"("pop3.delete")")}},
        {"{dir}/s.json: line 14, column 17 (scenarios[0].steps[2].step): unknown step "
-        "\"pop3.delete\"; known steps: smtp.send, imap.wait, imap.delete"}},
+        "\"pop3.delete\"; known steps: smtp.send, imap.wait, imap.delete, imap.check, "
+        "sleep"}},
       {"unknown server near a known one",
        {{"s.json", good_with(R"("server": "store")", R"("server": "stor")")}},
        {"{dir}/s.json: line 13, column 40 (scenarios[0].steps[1].server): no server named "

@@ -1,0 +1,108 @@
+#include "scenarios/steps/imap_sessions.hpp"
+
+#include <algorithm>
+
+#include "scenarios/steps/servers.hpp"
+
+namespace mc::scn {
+namespace {
+
+// How long a LOGOUT may take when the scenario's own deadline is further away.
+constexpr std::chrono::seconds kLogoutBudget{5};
+
+}  // namespace
+
+bool MailboxSessions::Session::usable() const {
+  return connection && connection->is_open() && link && link->authenticated() && link->usable();
+}
+
+std::string MailboxSessions::key_of(const File& file, const Step& step) {
+  if (step.new_session || step.server.empty() || step.account.empty()) return "";
+  auto it = file.servers.find(step.server);
+  if (it == file.servers.end() || (it->second.scheme != "imap" && it->second.scheme != "imaps"))
+    return "";
+  return step.server + "\n" + step.account;
+}
+
+boost::asio::awaitable<MailboxSessions::Session*> MailboxSessions::acquire(
+    StepContext& ctx, StepResult& out, std::optional<Failure>& failure) {
+  const Step& step = ctx.current();
+  const Server& server = ctx.file.servers.at(step.server);
+  const std::string key = key_of(ctx.file, step);
+  if (!key.empty()) {
+    for (auto& s : sessions_) {
+      if (s->key != key || !s->usable()) continue;
+      s->mark = s->link->transcript().total();
+      out.server = server.url;
+      co_return s.get();
+    }
+  }
+  // Sessions that broke are dropped here: nothing uses them again.
+  std::erase_if(sessions_, [](const auto& s) { return !s->usable(); });
+  const Account& account = ctx.file.accounts.at(step.account);
+  proto::imap::LinkConfig lc;
+  lc.implicit_tls = server.implicit_tls;
+  lc.starttls = server.starttls;
+  lc.user = account.user;
+  lc.secret = account.password;
+  lc.allow_plaintext_auth = server.allow_plaintext_auth;
+  auto s = std::make_unique<Session>();
+  s->key = key;
+  s->link = std::make_unique<proto::imap::Link>(std::move(lc));
+  s->connection = ctx.transport.connect(ctx.session_options(server, ctx.deadline));
+  proto::imap::Login login(*s->link);
+  ++logins_;
+  auto o = co_await s->connection->run(login, ctx.deadline);
+  ctx.record(server, o, out);
+  if (s->link->plaintext_auth()) out.plaintext_auth = true;
+  if (o.failure) {
+    out.transcript = lines_since(s->link->transcript(), 0);
+    s->connection->close();
+    failure = std::move(o.failure);
+    co_return nullptr;
+  }
+  sessions_.push_back(std::move(s));
+  co_return sessions_.back().get();
+}
+
+boost::asio::awaitable<SessionOutcome> MailboxSessions::run(StepContext& ctx, Session& s,
+                                                            proto::Machine& task, StepResult& out) {
+  const Server& server = ctx.file.servers.at(ctx.current().server);
+  auto o = co_await s.connection->run(task, ctx.deadline);
+  ctx.record(server, o, out);
+  if (s.link->plaintext_auth()) out.plaintext_auth = true;
+  if (o.failure) {
+    out.transcript = lines_since(s.link->transcript(), s.mark);
+    // Refused but in step with the server: still logged out by release(). Anything else broke.
+    if (!s.link->can_log_out()) s.connection->close();
+  }
+  co_return o;
+}
+
+boost::asio::awaitable<void> MailboxSessions::release(StepContext& ctx, StepResult& out,
+                                                      bool scenario_over) {
+  const auto& steps = ctx.scenario.steps;
+  for (auto& s : sessions_) {
+    if (!s->connection->is_open() || !s->link->can_log_out()) {
+      s->connection->close();
+      continue;
+    }
+    bool later = false;
+    for (std::size_t k = ctx.index + 1; !scenario_over && !s->key.empty() && k < steps.size(); ++k)
+      later = later || key_of(ctx.file, steps[k]) == s->key;
+    if (later) continue;
+    const auto until = std::min(ctx.scenario_deadline, ctx.clock.now() + kLogoutBudget);
+    if (ctx.clock.now() < until) {
+      proto::imap::Logout logout(*s->link);
+      auto o = co_await s->connection->run(logout, until);
+      for (const auto& p : o.phases)
+        out.phases.push_back(
+            {p.name, ctx.timeline.offset_s(p.start), Stopwatch::seconds(p.end - p.start)});
+    }
+    s->connection->close();
+  }
+  std::erase_if(sessions_, [](const auto& s) { return !s->usable(); });
+  co_return;
+}
+
+}  // namespace mc::scn

@@ -1,0 +1,153 @@
+#include "scenarios/steps/imap_wait.hpp"
+
+#include "protocols/imap.hpp"
+#include "protocols/mail_date.hpp"
+#include "scenarios/steps/context.hpp"
+#include "scenarios/steps/imap_sessions.hpp"
+#include "scenarios/steps/registry.hpp"
+#include "scenarios/steps/servers.hpp"
+
+namespace mc::scn {
+namespace {
+
+std::string uid_text(const std::vector<std::uint32_t>& uids) {
+  std::string s = "uids";
+  for (auto u : uids) s += " " + std::to_string(u);
+  return s;
+}
+
+class ImapWait final : public StepKind {
+ public:
+  std::string_view name() const override { return "imap.wait"; }
+
+  const std::vector<KeySpec>& keys() const override {
+    static const std::vector<KeySpec> k = {
+        kStepKey,
+        kServerKey,
+        kAccountKey,
+        {"mailbox", KeyType::string, "INBOX", "names the mailbox to look in"},
+        {"poll_interval", KeyType::duration, "250ms", "is the time between searches"},
+        {"keep", KeyType::boolean, "false", "says the probe stays in the mailbox"},
+        kSessionKey,
+        kTimeoutKey,
+        kWarnKey,
+        kCritKey,
+    };
+    return k;
+  }
+
+  void load(StepInput& in, Step& s) const override {
+    auto keys = std::make_shared<WaitKeys>();
+    if (auto v = in.string("mailbox")) keys->mailbox = *v;
+    if (auto d = in.duration("poll_interval")) keys->poll_interval = *d;
+    if (auto k = in.boolean("keep")) keys->keep = *k;
+    check_mailbox_login(in, s);
+    s.keys = std::move(keys);
+  }
+
+  boost::asio::awaitable<std::optional<Failure>> run(StepContext& ctx,
+                                                     StepResult& out) const override {
+    const Step& step = ctx.current();
+    const auto& keys = step.as<WaitKeys>();
+    std::optional<Failure> failure;
+    auto* session = co_await ctx.sessions->acquire(ctx, out, failure);
+    if (session == nullptr) {
+      ctx.shared.store_failed = true;
+      co_return failure;
+    }
+    proto::imap::Wait wait(*session->link, {keys.mailbox, ctx.token, keys.poll_interval});
+    const auto o = co_await ctx.sessions->run(ctx, *session, wait, out);
+    failure = o.failure;
+    const auto& oc = wait.outcome();
+    out.add_detail("searches", oc.searches, std::to_string(oc.searches) + " searches");
+    if (!oc.found_uids.empty()) {
+      out.add_detail("uids", oc.found_uids, uid_text(oc.found_uids));
+      ctx.shared.found_uids = oc.found_uids;
+      ctx.shared.uidvalidity = oc.uidvalidity;
+      ctx.shared.found_in = mailbox_key(ctx.file, step, keys.mailbox);
+      if (auto seen = StepContext::phase_end(o, "search")) {
+        ctx.result.seen_at = ctx.timeline.wall_at(*seen);
+        if (ctx.shared.queued)
+          ctx.result.delivery_s = Stopwatch::seconds(*seen - *ctx.shared.queued);
+      }
+    }
+    // Polling that runs into the deadline means the mail did not arrive in time; that is a
+    // delivery failure, not a server that stopped answering.
+    if (failure && failure->reason == Reason::timeout && failure->phase == "search" &&
+        oc.searches > 0 && oc.found_uids.empty()) {
+      failure->reason = Reason::not_delivered;
+      failure->message = "no message with this run's token in " + keys.mailbox + " after " +
+                         std::to_string(oc.searches) + " searches";
+    }
+    if (failure && failure->reason != Reason::not_delivered) ctx.shared.store_failed = true;
+    co_return failure;
+  }
+
+  std::optional<ProbeMailbox> probe_mailbox(const File& f, const Step& s) const override {
+    const auto& keys = s.as<WaitKeys>();
+    return ProbeMailbox{mailbox_key(f, s, keys.mailbox), keys.keep};
+  }
+  std::string_view remover() const override { return "imap.delete"; }
+
+  // An earlier run's probe, in a session of its own: only messages whose header proves the
+  // token qualify (no UIDs are known), and other pending probes' \Deleted copies are ours.
+  boost::asio::awaitable<SweepFound> sweep(StepContext& ctx,
+                                           const std::string& token) const override {
+    const Step& step = ctx.current();
+    const auto& keys = step.as<WaitKeys>();
+    const Server& server = ctx.file.servers.at(step.server);
+    const Account& account = ctx.file.accounts.at(step.account);
+    proto::imap::Config c;
+    c.implicit_tls = server.implicit_tls;
+    c.starttls = server.starttls;
+    c.allow_plaintext_auth = server.allow_plaintext_auth;
+    c.user = account.user;
+    c.secret = account.password;
+    c.mailbox = keys.mailbox;
+    c.mode = proto::imap::Mode::remove;
+    c.token = token;
+    c.own_tokens = ctx.own_tokens;
+    const bool find_only = keeps(ctx.scenario, step);
+    c.find_only = find_only;
+    proto::imap::Client client(std::move(c));
+    auto connection = ctx.transport.connect(ctx.session_options(server, ctx.deadline));
+    auto o = co_await connection->run(client, ctx.deadline);
+    connection->close();
+    const auto& oc = client.outcome();
+    SweepFound r;
+    r.failure = std::move(o.failure);
+    r.found = !oc.headers.empty();
+    r.removed = r.found && !r.failure && (!oc.deleted_uids.empty() || find_only);
+    if (r.found) {
+      r.seen = StepContext::phase_end(o, "search");
+      if (auto t = proto::topmost_received_date(oc.headers))
+        r.delivered = Wall::from_time_t(static_cast<std::time_t>(*t));
+    }
+    if (!r.failure) r.also_expunged = oc.also_expunged;
+    co_return r;
+  }
+
+ private:
+  // No imap.delete, and the file says probes stay: later runs find them, never delete them.
+  bool keeps(const Scenario& sc, const Step& wait) const {
+    for (const auto& s : sc.steps)
+      if (s.kind == remover()) return false;
+    return wait.as<WaitKeys>().keep;
+  }
+};
+
+}  // namespace
+
+std::string mailbox_key(const File& file, const Step& step, const std::string& mailbox) {
+  const auto server = file.servers.find(step.server);
+  const auto account = file.accounts.find(step.account);
+  return (server == file.servers.end() ? step.server : server->second.url) + "\n" +
+         (account == file.accounts.end() ? step.account : account->second.user) + "\n" + mailbox;
+}
+
+const StepKind& imap_wait_kind() {
+  static const ImapWait kind;
+  return kind;
+}
+
+}  // namespace mc::scn

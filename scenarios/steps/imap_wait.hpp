@@ -1,0 +1,20 @@
+// imap.wait: waits until the message with this run's token is in the mailbox, and records when.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "scenarios/scenario.hpp"
+
+namespace mc::scn {
+
+struct WaitKeys : StepKeys {
+  std::string mailbox = "INBOX";
+  std::chrono::milliseconds poll_interval{250};
+  bool keep = false;  // the probe is meant to stay in the mailbox (no imap.delete)
+};
+
+// One mailbox as the server sees it: the same URL, user and mailbox name.
+std::string mailbox_key(const File& file, const Step& step, const std::string& mailbox);
+
+}  // namespace mc::scn

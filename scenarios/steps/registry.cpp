@@ -1,0 +1,18 @@
+#include "scenarios/steps/registry.hpp"
+
+namespace mc::scn {
+
+const std::vector<const StepKind*>& step_kinds() {
+  static const std::vector<const StepKind*> kinds = {
+      &smtp_send_kind(), &imap_wait_kind(), &imap_delete_kind(), &imap_check_kind(), &sleep_kind(),
+  };
+  return kinds;
+}
+
+const StepKind* find_step_kind(std::string_view name) {
+  for (const StepKind* k : step_kinds())
+    if (k->name() == name) return k;
+  return nullptr;
+}
+
+}  // namespace mc::scn

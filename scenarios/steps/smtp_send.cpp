@@ -1,0 +1,164 @@
+#include "scenarios/steps/smtp_send.hpp"
+
+#include <set>
+
+#include "protocols/address.hpp"
+#include "protocols/smtp.hpp"
+#include "scenarios/steps/context.hpp"
+#include "scenarios/steps/registry.hpp"
+#include "scenarios/steps/servers.hpp"
+
+namespace mc::scn {
+namespace {
+
+// Header values must stay printable ASCII on one line whatever a scenario is called.
+std::string header_safe(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '_';
+  return out;
+}
+
+std::string domain_of(const std::string& address) {
+  const auto at = address.rfind('@');
+  if (at == std::string::npos || at + 1 == address.size()) return "mailcanary.invalid";
+  return header_safe(address.substr(at + 1));
+}
+
+class SmtpSend final : public StepKind {
+ public:
+  std::string_view name() const override { return "smtp.send"; }
+
+  const std::vector<KeySpec>& keys() const override {
+    static const std::vector<KeySpec> k = {
+        kStepKey,
+        kServerKey,
+        kAccountKey,
+        {"from", KeyType::string, "the account's user", "is the sender, in MAIL FROM and From:"},
+        {"to", KeyType::strings, "the account's user", "lists the recipients, in RCPT TO and To:"},
+        {"ehlo", KeyType::string, "this host's name", "is the name EHLO gives"},
+        kTimeoutKey,
+        kWarnKey,
+        kCritKey,
+    };
+    return k;
+  }
+
+  void load(StepInput& in, Step& s) const override {
+    auto keys = std::make_shared<SendKeys>();
+    const std::string& where = in.where();
+    const File& f = in.file();
+    if (auto v = in.string("from")) keys->from = *v;
+    if (auto v = in.string("ehlo")) {
+      keys->ehlo = *v;
+      if (keys->ehlo.empty() ||
+          keys->ehlo.find_first_of(std::string_view(" \t\r\n\0", 5)) != std::string::npos)
+        in.problem(where + ".ehlo", "\"" + printable(keys->ehlo) +
+                                        "\" is not a host name for EHLO: give one name without "
+                                        "spaces or line breaks, like \"probe.example.net\"");
+    }
+    if (in.has("to")) {
+      if (auto v = in.strings("to")) keys->to = *v;
+    }
+    if (s.server.empty())
+      in.problem(where, "smtp.send needs a \"server\"");
+    else
+      in.check_server(s, {"smtp", "smtps"});
+    if (!s.account.empty()) in.check_account(s);
+    const bool account_known = !s.account.empty() && f.accounts.count(s.account) > 0;
+    if (keys->from.empty() && account_known) keys->from = f.accounts.at(s.account).user;
+    if (keys->from.empty()) in.problem(where, "smtp.send needs \"from\" (or an \"account\")");
+    if (keys->to.empty() && account_known) keys->to.push_back(f.accounts.at(s.account).user);
+    if (keys->to.empty() && !in.has("to")) in.problem(where, "smtp.send needs \"to\"");
+    check_addresses(in, *keys);
+    in.check_plaintext_auth(s);
+    s.keys = std::move(keys);
+  }
+
+  boost::asio::awaitable<std::optional<Failure>> run(StepContext& ctx,
+                                                     StepResult& out) const override {
+    const Step& step = ctx.current();
+    const auto& keys = step.as<SendKeys>();
+    const Server& server = ctx.file.servers.at(step.server);
+    proto::smtp::Config c;
+    c.ehlo_name = keys.ehlo.empty() ? local_host_name() : keys.ehlo;
+    c.implicit_tls = server.implicit_tls;
+    c.starttls = server.starttls;
+    c.allow_plaintext_auth = server.allow_plaintext_auth;
+    if (!step.account.empty()) {
+      const Account& a = ctx.file.accounts.at(step.account);
+      c.auth = proto::smtp::Credentials{a.user, a.password, proto::smtp::AuthMechanism::automatic};
+    }
+    c.mail_from = keys.from;
+    c.rcpt_to = keys.to;
+    c.message = build_probe_message(keys, ctx.scenario.name, ctx.token, ctx.clock.wall_now());
+    proto::smtp::Client client(std::move(c));
+    auto connection = ctx.transport.connect(ctx.session_options(server, ctx.deadline));
+    auto o = co_await connection->run(client, ctx.deadline);
+    connection->close();  // QUIT was the machine's last word
+    ctx.record(server, o, out);
+    if (client.outcome().plaintext_auth) out.plaintext_auth = true;
+    if (o.failure) out.transcript = client.transcript().lines();
+    if (const auto& id = client.outcome().queue_id)
+      out.add_detail("queue_id", *id, "queue id " + *id, /*summary=*/true);
+    if (!o.failure) {
+      ctx.shared.queued = StepContext::phase_end(o, "message");
+      if (ctx.shared.queued) {
+        ctx.result.queued_at = ctx.timeline.wall_at(*ctx.shared.queued);
+        if (ctx.probe_accepted) ctx.probe_accepted();
+      }
+    }
+    co_return o.failure;
+  }
+
+ private:
+  // Addresses go into MAIL FROM and RCPT TO as they are: a CR or LF would end the command and
+  // start another, so they are checked here, before anything is sent.
+  static void check_addresses(StepInput& in, const SendKeys& keys) {
+    const std::string& where = in.where();
+    std::set<std::string> told;  // an account's user stands in for from and to: say it once
+    auto check = [&](const std::string& address, const std::string& at, bool from_account) {
+      auto p = proto::smtp::address_problem(address);
+      if (!p || !told.insert(at + address).second) return;
+      in.problem(at, "\"" + printable(address) + "\" is not a valid mail address" +
+                         (from_account ? " (it is the account's \"user\")" : "") + ": " + *p);
+    };
+    if (!keys.from.empty())
+      check(keys.from, in.has("from") ? where + ".from" : where, !in.has("from"));
+    const bool listed = in.has("to") && in.is_list("to");
+    for (std::size_t i = 0; i < keys.to.size(); ++i) {
+      std::string at = where;
+      if (in.has("to")) at += listed ? ".to[" + std::to_string(i) + "]" : ".to";
+      check(keys.to[i], at, !in.has("to"));
+    }
+  }
+};
+
+}  // namespace
+
+std::string build_probe_message(const SendKeys& keys, const std::string& scenario,
+                                const std::string& token, Wall::time_point now) {
+  std::string to;
+  for (const auto& r : keys.to) to += (to.empty() ? "" : ", ") + header_safe(r);
+  std::string m;
+  m += "From: " + header_safe(keys.from) + "\r\n";
+  m += "To: " + to + "\r\n";
+  m += "Subject: mailcanary probe " + header_safe(scenario) + "\r\n";
+  m += "Date: " + rfc5322_date(now) + "\r\n";
+  m += "Message-ID: <" + token + "@" + domain_of(keys.from) + ">\r\n";
+  m += "X-Mailcanary-Token: " + token + "\r\n";
+  m += "X-Mailcanary-Scenario: " + header_safe(scenario) + "\r\n";
+  m += "Auto-Submitted: auto-generated\r\n";
+  m += "MIME-Version: 1.0\r\n";
+  m += "Content-Type: text/plain; charset=us-ascii\r\n";
+  m += "\r\n";
+  m += "This message was sent by mailcanary to measure how long mail takes to arrive.\r\n";
+  m += "It is deleted automatically once it has been seen.\r\n";
+  return m;
+}
+
+const StepKind& smtp_send_kind() {
+  static const SmtpSend kind;
+  return kind;
+}
+
+}  // namespace mc::scn

@@ -1,0 +1,278 @@
+// The runner with the clock and the transport injected: thresholds, not_delivered against the
+// deadline, late and lost probes across runs, skipped steps, and the scenario's IMAP session
+// (reused, logged out once, never reused once broken), all against the scripted platform of
+// scripted_platform.hpp. No sockets and no sleeps: every duration here is the fake clock's.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include "probe/runner.hpp"
+#include "tests/unit/scenario_rows.hpp"
+#include "tests/unit/scripted_platform.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using scenario_rows::TempDir;
+using scripted::FakeClock;
+using scripted::Platform;
+using scripted::ScriptedTransport;
+
+const std::string kSmtpSend =
+    R"({ "step": "smtp.send", "server": "submission", "account": "probe" })";
+const std::string kImapWait =
+    R"({ "step": "imap.wait", "server": "store", "account": "probe", "timeout": "5s" })";
+const std::string kImapDelete = R"({ "step": "imap.delete" })";
+const std::string kRoundTrip = kSmtpSend + ", " + kImapWait + ", " + kImapDelete;
+
+// A scenario file with these steps against the scripted servers (port 465 is SMTP, 993 IMAP).
+std::string file_with(const std::string& steps, const std::string& scenario_timeout = "30s") {
+  return R"({ "version": 1,
+  "servers": { "submission": { "url": "smtps://mail.test:465" },
+               "store": { "url": "imaps://mail.test:993" } },
+  "accounts": { "probe": { "user": "probe@mail.test", "password": { "env": "MC_RUNNER_PW" } } },
+  "scenarios": [ { "name": "s", "timeout": ")" +
+         scenario_timeout + R"(", "steps": [ )" + steps + R"( ] } ] })";
+}
+
+struct Bench {
+  TempDir dir;
+  FakeClock clock;
+  Platform platform{clock};
+  ScriptedTransport transport{platform};
+  std::string state_dir;
+
+  Bench() {
+    ::setenv("MC_RUNNER_PW", platform.password.c_str(), 1);
+    state_dir = dir.path() + "/state";
+  }
+
+  mc::RunResult run(const std::string& steps, const std::string& scenario_timeout = "30s") {
+    const std::string path = dir.path() + "/s.json";
+    std::ofstream(path) << file_with(steps, scenario_timeout);
+    auto loaded = mc::scn::load_files({path});
+    for (const auto& p : loaded.problems) FAIL(p.format());
+    mc::RunOptions o;
+    o.clock = &clock;
+    o.transport = &transport;
+    o.state_dir = state_dir;
+    return mc::run_scenarios(loaded.files, o);
+  }
+};
+
+const mc::StepResult& step(const mc::RunResult& r, std::size_t i) {
+  REQUIRE(r.scenarios.size() == 1);
+  REQUIRE(r.scenarios[0].steps.size() > i);
+  return r.scenarios[0].steps[i];
+}
+
+std::vector<std::string> phases_of(const mc::StepResult& s) {
+  std::vector<std::string> out;
+  for (const auto& p : s.phases) out.push_back(p.name);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("runner: a round trip sends, finds and deletes the probe, logging in to IMAP once",
+          "[runner]") {
+  Bench b;
+  const auto r = b.run(kRoundTrip);
+  const auto& sc = r.scenarios.at(0);
+  INFO((sc.failure ? sc.failure->failure.message : "no failure"));
+  CHECK(r.status == mc::Status::ok);
+  REQUIRE(sc.delivery_s);
+  // Accepted at the 250 after the message, visible 400 ms later, seen by the next search.
+  CHECK(*sc.delivery_s >= 0.4);
+  CHECK(*sc.delivery_s < 0.4 + 0.25 + 0.02);
+  CHECK(b.platform.imap_logins == 1);
+  CHECK(b.platform.imap_logouts == 1);
+  CHECK(b.platform.count_with(sc.token) == 0);
+  CHECK(phases_of(step(r, 1)) == std::vector<std::string>{"connect", "tls_handshake", "greeting",
+                                                          "capability", "login", "select", "search",
+                                                          "fetch"});
+  // The delete runs in the same session: no connect, no login; the LOGOUT is its last phase.
+  const auto del = phases_of(step(r, 2));
+  CHECK(std::count(del.begin(), del.end(), "login") == 0);
+  CHECK(std::count(del.begin(), del.end(), "connect") == 0);
+  CHECK(del.back() == "logout");
+  REQUIRE(step(r, 2).detail("uids"));
+  CHECK(step(r, 2).detail("uids")->value == step(r, 1).detail("uids")->value);
+  CHECK(step(r, 2).tls);  // the session's TLS facts are the step's too
+}
+
+TEST_CASE("runner: thresholds compare the step's duration, at, below and above", "[runner]") {
+  // A sleep takes exactly its duration on the fake clock.
+  struct Case {
+    const char* limits;
+    const char* status;
+    mc::Status scenario;
+  };
+  const Case cases[] = {
+      {R"("warn": "2s")", "ok", mc::Status::ok},
+      {R"("warn": "2001ms")", "ok", mc::Status::ok},
+      {R"("warn": "1999ms")", "warning", mc::Status::warning},
+      {R"("warn": "1s", "crit": "2s")", "warning", mc::Status::warning},
+      {R"("warn": "1s", "crit": "1999ms")", "critical", mc::Status::critical},
+  };
+  for (const auto& c : cases) {
+    Bench b;
+    const auto r = b.run(std::string(R"({ "step": "sleep", "duration": "2s", )") + c.limits + " }");
+    INFO(c.limits);
+    CHECK(step(r, 0).duration_s == Approx(2.0).margin(1e-9));
+    CHECK(step(r, 0).status == c.status);
+    CHECK(r.scenarios[0].status == c.scenario);
+    CHECK(r.status == c.scenario);
+  }
+}
+
+TEST_CASE("runner: mail that never arrives is not_delivered at the deadline, not a timeout",
+          "[runner]") {
+  Bench b;
+  b.platform.deliver = false;
+  const auto r = b.run(kRoundTrip);
+  const auto& sc = r.scenarios.at(0);
+  REQUIRE(sc.failure);
+  CHECK(sc.failure->step == "imap.wait");
+  CHECK(sc.failure->failure.phase == "search");
+  CHECK(sc.failure->failure.reason == mc::Reason::not_delivered);
+  // The step ran until its own 5 s timeout, searching every 250 ms.
+  CHECK(step(r, 1).duration_s == Approx(5.0).margin(0.05));
+  CHECK(step(r, 1).detail("searches")->value.get<int>() >= 18);
+  CHECK(step(r, 2).status == "skipped");
+  // The session broke at the deadline: it is closed, never logged out or used again.
+  CHECK(b.platform.imap_logins == 1);
+  CHECK(b.platform.imap_logouts == 0);
+  CHECK(sc.status == mc::Status::critical);
+}
+
+TEST_CASE("runner: a step that fails skips every step after it", "[runner]") {
+  Bench b;
+  b.platform.password = "not-what-the-file-says";
+  const auto r = b.run(kRoundTrip);
+  const auto& sc = r.scenarios.at(0);
+  REQUIRE(sc.failure);
+  CHECK(sc.failure->step == "smtp.send");
+  CHECK(sc.failure->failure.reason == mc::Reason::auth_failed);
+  CHECK(step(r, 1).status == "skipped");
+  CHECK(step(r, 2).status == "skipped");
+  CHECK(step(r, 1).phases.empty());
+  CHECK(b.platform.connects == 1);  // nothing connected to the mailstore
+}
+
+TEST_CASE("runner: a late probe is found and deleted by the next run, a lost one given up",
+          "[runner]") {
+  SECTION("late") {
+    Bench b;
+    b.platform.delivery = 12s;  // longer than imap.wait's 5 s
+    const auto first = b.run(kRoundTrip);
+    REQUIRE(first.scenarios[0].failure);
+    CHECK(first.scenarios[0].failure->failure.reason == mc::Reason::not_delivered);
+    const std::string token = first.scenarios[0].token;
+    CHECK(b.platform.count_with(token) == 1);
+    b.clock.advance(60s);
+    b.platform.delivery = 400ms;
+    const auto second = b.run(kRoundTrip);
+    const auto& sc = second.scenarios[0];
+    CHECK(sc.status == mc::Status::ok);
+    REQUIRE(sc.late.size() == 1);
+    CHECK(sc.late[0].token == token);
+    REQUIRE(sc.late[0].seen_at);
+    CHECK(sc.pending == 0);
+    CHECK(b.platform.count_with(token) == 0);  // deleted by the sweep
+  }
+  SECTION("lost") {
+    Bench b;
+    b.platform.deliver = false;
+    const auto first = b.run(kRoundTrip);
+    REQUIRE(first.scenarios[0].failure);
+    b.clock.advance(2h);  // past the lost-after horizon of 1 h
+    b.platform.deliver = true;
+    const auto second = b.run(kRoundTrip);
+    const auto& sc = second.scenarios[0];
+    CHECK(sc.late.empty());
+    REQUIRE(sc.lost.size() == 1);
+    CHECK(sc.lost[0].token == first.scenarios[0].token);
+    CHECK(sc.pending == 0);
+    // Given up once: a third run no longer looks for it.
+    const auto third = b.run(kRoundTrip);
+    CHECK(third.scenarios[0].lost.empty());
+    CHECK(third.scenarios[0].pending == 0);
+  }
+  SECTION("still pending within the horizon") {
+    Bench b;
+    b.platform.deliver = false;
+    (void)b.run(kRoundTrip);
+    b.clock.advance(10min);
+    const auto second = b.run(kRoundTrip);
+    CHECK(second.scenarios[0].lost.empty());
+    CHECK(second.scenarios[0].pending == 1);
+  }
+}
+
+TEST_CASE("runner: steps on one server and account share a session; session new logs in apart",
+          "[runner]") {
+  const std::string check =
+      R"({ "step": "imap.check", "server": "store", "account": "probe", "mailboxes": ["INBOX", "Archive"] })";
+  SECTION("shared") {
+    Bench b;
+    b.platform.mailboxes["Archive"] = {};
+    const auto r = b.run(kSmtpSend + ", " + kImapWait + ", " + check + ", " + kImapDelete);
+    INFO((r.scenarios[0].failure ? r.scenarios[0].failure->failure.message : ""));
+    CHECK(r.status == mc::Status::ok);
+    CHECK(b.platform.imap_logins == 1);
+    CHECK(b.platform.imap_logouts == 1);
+    const auto p = phases_of(step(r, 2));
+    CHECK(std::count(p.begin(), p.end(), "login") == 0);
+    CHECK(std::count(p.begin(), p.end(), "select:Archive") == 1);
+    CHECK(step(r, 2).detail("mailboxes"));
+  }
+  SECTION("new") {
+    Bench b;
+    b.platform.mailboxes["Archive"] = {};
+    std::string own = check;
+    own.insert(own.size() - 2, R"(, "session": "new")");
+    const auto r = b.run(kSmtpSend + ", " + kImapWait + ", " + own + ", " + kImapDelete);
+    CHECK(r.status == mc::Status::ok);
+    CHECK(b.platform.imap_logins == 2);
+    CHECK(b.platform.imap_logouts == 2);
+    const auto p = phases_of(step(r, 2));
+    CHECK(std::count(p.begin(), p.end(), "login") == 1);
+    CHECK(p.back() == "logout");  // its own session ends with it
+    CHECK(phases_of(step(r, 3)).back() == "logout");
+  }
+}
+
+TEST_CASE("runner: a refused mailbox fails the check and the healthy session is logged out",
+          "[runner]") {
+  Bench b;
+  const auto r = b.run(
+      R"({ "step": "imap.check", "server": "store", "account": "probe", "mailboxes": ["INBOX", "Missing", "INBOX"] }, )" +
+      kImapWait);
+  const auto& sc = r.scenarios[0];
+  REQUIRE(sc.failure);
+  CHECK(sc.failure->failure.reason == mc::Reason::rejected);
+  CHECK(sc.failure->failure.phase == "select:Missing");
+  REQUIRE(sc.failure->failure.reply);
+  CHECK(sc.failure->failure.reply->text.find("Missing") != std::string::npos);
+  CHECK(step(r, 1).status == "skipped");
+  CHECK(b.platform.imap_logouts == 1);
+  CHECK(phases_of(step(r, 0)).back() == "logout");
+}
+
+TEST_CASE("runner: a session that broke is never used again", "[runner]") {
+  Bench b;
+  b.platform.imap_hangs_on = "SELECT";
+  std::string wait = kImapWait;
+  const auto r = b.run(wait + ", " + kImapDelete);
+  const auto& sc = r.scenarios[0];
+  REQUIRE(sc.failure);
+  CHECK(sc.failure->failure.reason == mc::Reason::timeout);
+  CHECK(sc.failure->failure.phase == "select");
+  // No LOGOUT goes down a connection whose last command got no answer, and nothing else does.
+  const auto& cmds = b.platform.imap_commands;
+  CHECK(cmds.back() == "SELECT");
+  CHECK(b.platform.imap_logouts == 0);
+}
