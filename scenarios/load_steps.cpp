@@ -59,7 +59,7 @@ class StepReader final : public StepInput {
     if (it->is_string()) return std::vector<std::string>{it->get<std::string>()};
     if (!it->is_array() || it->empty()) {
       l_.problem(at, key == "to" ? "must be an address or a list of addresses"
-                                 : "must be a string or a list of strings");
+                                 : "must be a string or a non-empty list of strings");
       return std::nullopt;
     }
     std::vector<std::string> out;
@@ -140,18 +140,19 @@ void Loader::unknown_step_keys(const json& sj, const std::string& where, const S
   for (const auto& k : kind.keys()) own.emplace_back(k.name);
   for (const auto& [key, value] : sj.items()) {
     if (std::find(own.begin(), own.end(), key) != own.end()) continue;
-    const StepKind* owner = nullptr;
+    // Every kind that takes it, in the registry's order, and what it does in the first.
+    std::string owners;
     const KeySpec* spec = nullptr;
     for (const StepKind* other : step_kinds())
       for (const auto& k : other->keys())
-        if (owner == nullptr && k.name == key) {
-          owner = other;
-          spec = &k;
+        if (k.name == key) {
+          owners += (owners.empty() ? "" : ", ") + std::string(other->name());
+          if (spec == nullptr) spec = &k;
         }
-    if (owner != nullptr)
+    if (spec != nullptr)
       problem(where + "." + key,
-              "\"" + key + "\" belongs to " + std::string(owner->name()) + ": it " +
-                  std::string(spec->what) + "; remove it here",
+              "\"" + key + "\" belongs to " + owners + ": it " + std::string(spec->what) +
+                  "; remove it here",
               /*at_key=*/true);
     else
       problem(where + "." + key,

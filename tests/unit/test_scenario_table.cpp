@@ -96,6 +96,89 @@ const std::vector<Row>& table() {
        {"{dir}/s.json: line 12, column 74 (scenarios[0].steps[0].colour): unknown key "
         "\"colour\"; known keys here: step, server, account, from, to, ehlo, timeout, warn, "
         "crit"}},
+      // Each kind checks its own keys.
+      {"a key of smtp.send on imap.wait",
+       {{"s.json", good_with(R"("warn": "5s", "crit": "20s" })",
+                             R"("warn": "5s", "crit": "20s", "ehlo": "probe.example.test" })")}},
+       {"{dir}/s.json: line 13, column 98 (scenarios[0].steps[1].ehlo): \"ehlo\" belongs to "
+        "smtp.send: it is the name EHLO gives; remove it here"}},
+      {"an unknown key is offered the kind's own keys",
+       {{"s.json", good_with(R"("warn": "5s", "crit": "20s" })",
+                             R"("warn": "5s", "crit": "20s", "mailbx": "INBOX" })")}},
+       {"{dir}/s.json: line 13, column 98 (scenarios[0].steps[1].mailbx): unknown key \"mailbx\"; "
+        "did you mean \"mailbox\"? (known keys here: step, server, account, mailbox, "
+        "poll_interval, keep, session, timeout, warn, crit)"}},
+      {"session is new or shared",
+       {{"s.json", good_with(R"("warn": "5s", "crit": "20s" })",
+                             R"("warn": "5s", "crit": "20s", "session": "old" })")}},
+       {"{dir}/s.json: line 13, column 109 (scenarios[0].steps[1].session): must be \"new\" (a "
+        "login of its own) or \"shared\" (the default: the scenario's session to this server and "
+        "account)"}},
+      {"session belongs to the IMAP kinds",
+       {{"s.json", good_with(R"("account": "probe" },
+      { "step": "imap.wait")",
+                             R"("account": "probe", "session": "new" },
+      { "step": "imap.wait")")}},
+       {"{dir}/s.json: line 12, column 74 (scenarios[0].steps[0].session): \"session\" belongs to "
+        "imap.wait, imap.delete, imap.check: it is \"new\" for a login of its own instead of the "
+        "scenario's session; remove it here"}},
+      {"imap.check: fetch is bounded",
+       {{"s.json",
+         good_with(
+             R"({ "step": "imap.delete" } ])",
+             R"({ "step": "imap.delete" }, { "step": "imap.check", "server": "store", "account": "probe", "fetch": 5000 } ])")}},
+       {"{dir}/s.json: line 14, column 106 (scenarios[0].steps[3].fetch): must be a whole number "
+        "from 0 to 1000"}},
+      {"imap.check: mailboxes not empty",
+       {{"s.json",
+         good_with(
+             R"({ "step": "imap.delete" } ])",
+             R"({ "step": "imap.delete" }, { "step": "imap.check", "server": "store", "account": "probe", "mailboxes": [] } ])")}},
+       {"{dir}/s.json: line 14, column 110 (scenarios[0].steps[3].mailboxes): must be a string or "
+        "a non-empty list of strings"}},
+      {"imap.check: a line break in a mailbox name, and no account",
+       {{"s.json",
+         good_with(
+             R"({ "step": "imap.delete" } ])",
+             R"({ "step": "imap.delete" }, { "step": "imap.check", "server": "store", "mailboxes": ["INBOX", "a\nb"] } ])")}},
+       {"{dir}/s.json: line 14, column 34 (scenarios[0].steps[3]): imap.check needs an \"account\"",
+        "{dir}/s.json: line 14, column 100 (scenarios[0].steps[3].mailboxes[1]): \"a\\nb\" is not "
+        "a mailbox name: give a name without line breaks, like \"INBOX\" or \"Archive\""}},
+      {"imap.check on an SMTP server",
+       {{"s.json",
+         good_with(
+             R"({ "step": "imap.delete" } ])",
+             R"({ "step": "imap.delete" }, { "step": "imap.check", "server": "submission", "account": "probe" } ])")}},
+       {"{dir}/s.json: line 14, column 68 (scenarios[0].steps[3].server): imap.check needs an "
+        "imap:// or imaps:// server, but \"submission\" is smtp://mail.example.test:587"}},
+      {"sleep needs a duration",
+       {{"s.json", good_with(R"({ "step": "imap.delete" } ])",
+                             R"({ "step": "imap.delete" }, { "step": "sleep" } ])")}},
+       {"{dir}/s.json: line 14, column 34 (scenarios[0].steps[3]): sleep needs a \"duration\", "
+        "like \"5s\""}},
+      {"sleep not shorter than the scenario timeout",
+       {{"s.json",
+         good_with(R"({ "step": "imap.delete" } ])",
+                   R"({ "step": "imap.delete" }, { "step": "sleep", "duration": "60s" } ])")}},
+       {"{dir}/s.json: line 14, column 65 (scenarios[0].steps[3].duration): sleep 1m is not "
+        "shorter than the scenario timeout 1m, so the scenario could only time out; shorten the "
+        "sleep or lengthen the scenario timeout"}},
+      {"sleep not shorter than its step timeout",
+       {{"s.json",
+         good_with(
+             R"({ "step": "imap.delete" } ])",
+             R"({ "step": "imap.delete" }, { "step": "sleep", "duration": "5s", "timeout": "5s" } ])")}},
+       {"{dir}/s.json: line 14, column 65 (scenarios[0].steps[3].duration): sleep 5s is not "
+        "shorter than the step timeout 5s, so the step could only time out; shorten the sleep or "
+        "drop the timeout"}},
+      {"sleep takes no server",
+       {{"s.json",
+         good_with(
+             R"({ "step": "imap.delete" } ])",
+             R"({ "step": "imap.delete" }, { "step": "sleep", "duration": "1s", "server": "store" } ])")}},
+       {"{dir}/s.json: line 14, column 71 (scenarios[0].steps[3].server): \"server\" belongs to "
+        "smtp.send, imap.wait, imap.delete, imap.check: it names the server, from \"servers\"; "
+        "remove it here"}},
       {"a short unknown key is not offered an unrelated short one",
        {{"s.json", good_with(R"("name": "roundtrip", )", R"("name": "roundtrip", "id": 7, )")}},
        {"{dir}/s.json: line 11, column 28 (scenarios[0].id): unknown key \"id\"; known keys "
