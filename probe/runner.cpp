@@ -129,7 +129,9 @@ struct ScenarioRun {
       if (step.timeout) c.deadline = std::min(c.deadline, clock.now() + *step.timeout);
       const auto begin = clock.now();
       std::optional<Failure> failure = co_await step.type->run(c, sr);
-      co_await sessions.release(c, sr, failure.has_value() || i + 1 == scenario.steps.size());
+      auto goodbye =
+          co_await sessions.release(c, sr, failure.has_value() || i + 1 == scenario.steps.size());
+      if (!failure && goodbye) failure = std::move(goodbye);
       sr.duration_s = Stopwatch::seconds(clock.now() - begin);
       if (failure) {
         sr.status = "failed";

@@ -26,6 +26,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <cstdint>
 #include <cstring>
 #include <ctime>
 #include <memory>
@@ -57,21 +58,27 @@ struct Session {
   std::unique_ptr<ssl::context> tls_ctx;
   std::unique_ptr<ssl::stream<tcp::socket&>> tls;
   bool expired = false;
+  // Which machine's deadline is armed. A deadline that fired just as its machine finished may
+  // still be queued when the next machine on the connection starts: cancel() cannot take it
+  // back, so it checks that it is still the current one.
+  std::uint64_t armed = 0;
 
   // The deadline cancels whatever is in flight; the coroutine then sees operation_aborted and
   // reports a timeout naming the phase it was in.
   void arm(Mono::time_point deadline, const std::shared_ptr<Session>& self) {
+    expired = false;
     deadline_timer.expires_at(deadline);
-    deadline_timer.async_wait([weak = std::weak_ptr<Session>(self)](const error_code& ec) {
-      auto s = weak.lock();
-      if (ec || !s) return;
-      s->expired = true;
-      error_code ignored;
-      if (s->lookup_done) s->lookup_done->close(ignored);
-      s->socket.cancel(ignored);
-      s->socket.close(ignored);
-      s->wait_timer.cancel();
-    });
+    deadline_timer.async_wait(
+        [weak = std::weak_ptr<Session>(self), serial = ++armed](const error_code& ec) {
+          auto s = weak.lock();
+          if (ec || !s || s->armed != serial) return;
+          s->expired = true;
+          error_code ignored;
+          if (s->lookup_done) s->lookup_done->close(ignored);
+          s->socket.cancel(ignored);
+          s->socket.close(ignored);
+          s->wait_timer.cancel();
+        });
   }
 };
 
@@ -165,9 +172,11 @@ class Runner {
   }
 
   asio::awaitable<SessionOutcome> run() {
-    s_->expired = false;
     s_->arm(deadline_, s_);
     if (!l_.open) {
+      // A new connection: nothing of a TLS session on an earlier, closed one carries over.
+      s_->tls.reset();
+      s_->tls_ctx.reset();
       if (auto f = co_await connect()) co_return finish(std::move(*f));
       if (o_.implicit_tls) {
         if (auto f = co_await handshake("tls_handshake")) co_return finish(std::move(*f));
@@ -217,6 +226,7 @@ class Runner {
   SessionOutcome finish(std::optional<Failure> f, bool open = false) {
     publish_transcript();
     s_->deadline_timer.cancel();
+    ++s_->armed;  // a deadline already queued is this machine's, and it is over
     if (f && !open) {
       error_code ignored;
       s_->socket.close(ignored);
@@ -424,6 +434,7 @@ class SocketConnection final : public Connection {
     if (!link_.s) return;
     error_code ignored;
     link_.s->deadline_timer.cancel();
+    ++link_.s->armed;
     link_.s->socket.close(ignored);
     link_.open = false;
   }

@@ -79,6 +79,7 @@ class ImapCheck final : public StepKind {
               " fetched";
     }
     if (!oc.mailboxes.empty()) out.add_detail("mailboxes", std::move(seen), text, true);
+    if (o.failure) ctx.shared.store_failed = true;
     co_return o.failure;
   }
 };

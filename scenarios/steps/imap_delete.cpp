@@ -66,15 +66,16 @@ class ImapDelete final : public StepKind {
     const auto& keys = step.as<DeleteKeys>();
     std::optional<Failure> failure;
     auto* session = co_await ctx.sessions->acquire(ctx, out, failure);
-    if (session == nullptr) {
-      ctx.shared.store_failed = true;
-      co_return failure;
-    }
+    if (session == nullptr) co_return failure;
     proto::imap::DeleteConfig c;
     c.mailbox = keys.mailbox;
     c.token = ctx.token;
-    c.uids = ctx.shared.found_uids;
-    c.uidvalidity = ctx.shared.uidvalidity;
+    // The UIDs found are only good in the mailbox they were found in: anywhere else, only a
+    // message whose header this session fetches and finds the token in qualifies.
+    if (ctx.shared.found_in == mailbox_key(ctx.file, step, keys.mailbox)) {
+      c.uids = ctx.shared.found_uids;
+      c.uidvalidity = ctx.shared.uidvalidity;
+    }
     c.own_tokens = ctx.own_tokens;
     proto::imap::Delete task(*session->link, std::move(c));
     const auto o = co_await ctx.sessions->run(ctx, *session, task, out);

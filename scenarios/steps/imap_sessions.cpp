@@ -58,6 +58,8 @@ boost::asio::awaitable<MailboxSessions::Session*> MailboxSessions::acquire(
   if (o.failure) {
     out.transcript = lines_since(s->link->transcript(), 0);
     s->connection->close();
+    // Whatever the kind: the sweep must not log in to that server again in this run.
+    ctx.shared.store_failed = true;
     failure = std::move(o.failure);
     co_return nullptr;
   }
@@ -79,8 +81,10 @@ boost::asio::awaitable<SessionOutcome> MailboxSessions::run(StepContext& ctx, Se
   co_return o;
 }
 
-boost::asio::awaitable<void> MailboxSessions::release(StepContext& ctx, StepResult& out,
-                                                      bool scenario_over) {
+boost::asio::awaitable<std::optional<Failure>> MailboxSessions::release(StepContext& ctx,
+                                                                        StepResult& out,
+                                                                        bool scenario_over) {
+  std::optional<Failure> failure;
   const auto& steps = ctx.scenario.steps;
   for (auto& s : sessions_) {
     if (!s->connection->is_open() || !s->link->can_log_out()) {
@@ -91,18 +95,25 @@ boost::asio::awaitable<void> MailboxSessions::release(StepContext& ctx, StepResu
     for (std::size_t k = ctx.index + 1; !scenario_over && !s->key.empty() && k < steps.size(); ++k)
       later = later || key_of(ctx.file, steps[k]) == s->key;
     if (later) continue;
-    const auto until = std::min(ctx.scenario_deadline, ctx.clock.now() + kLogoutBudget);
+    // Within the step's own deadline, as its part of the work: a LOGOUT that hangs fails the
+    // step that ends the session, as it always did.
+    const auto until = std::min(ctx.deadline, ctx.clock.now() + kLogoutBudget);
     if (ctx.clock.now() < until) {
+      const std::size_t mark = s->link->transcript().total();
       proto::imap::Logout logout(*s->link);
       auto o = co_await s->connection->run(logout, until);
       for (const auto& p : o.phases)
         out.phases.push_back(
             {p.name, ctx.timeline.offset_s(p.start), Stopwatch::seconds(p.end - p.start)});
+      if (o.failure && !failure) {
+        out.transcript = lines_since(s->link->transcript(), mark);
+        failure = std::move(o.failure);
+      }
     }
     s->connection->close();
   }
   std::erase_if(sessions_, [](const auto& s) { return !s->usable(); });
-  co_return;
+  co_return failure;
 }
 
 }  // namespace mc::scn

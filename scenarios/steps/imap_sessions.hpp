@@ -36,8 +36,10 @@ class MailboxSessions {
   boost::asio::awaitable<SessionOutcome> run(StepContext& ctx, Session& s, proto::Machine& task,
                                              StepResult& out);
   // After the current step: logs out the sessions no later step uses, every one when the
-  // scenario is over. Each LOGOUT is a phase of `out`.
-  boost::asio::awaitable<void> release(StepContext& ctx, StepResult& out, bool scenario_over);
+  // scenario is over, within the step's deadline. Each LOGOUT is a phase of `out`; one that
+  // fails (a timeout) is returned.
+  boost::asio::awaitable<std::optional<Failure>> release(StepContext& ctx, StepResult& out,
+                                                         bool scenario_over);
 
   std::size_t logins() const { return logins_; }
 

@@ -52,7 +52,7 @@ class ImapWait final : public StepKind {
     std::optional<Failure> failure;
     auto* session = co_await ctx.sessions->acquire(ctx, out, failure);
     if (session == nullptr) {
-      ctx.shared.store_failed = true;
+      out.add_detail("searches", 0, "0 searches");
       co_return failure;
     }
     proto::imap::Wait wait(*session->link, {keys.mailbox, ctx.token, keys.poll_interval});

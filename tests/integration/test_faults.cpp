@@ -394,6 +394,24 @@ TEST_CASE("with UIDPLUS, only the probe's own UID is stored and expunged", "[fau
   CHECK(deleting.find(" EXPUNGE\r\n") == std::string::npos);
 }
 
+TEST_CASE("on the scenario's one session: one LOGIN, then only the probe's UID is expunged",
+          "[faults]") {
+  FakeServer smtp([](Conn& c, int) { mc::test::smtp_transaction(c); });
+  FakeImap imap;
+  FakeServer store([&](Conn& c, int) { imap.serve(c); });
+  const Outcome o =
+      run({{"out", smtp_server(smtp.port())}, {"store", imap_server(store.port())}}, imap_steps());
+  INFO(o.ran.out << o.ran.err);
+  CHECK(o.ran.exit_code == 0);
+  REQUIRE(store.received().size() == 1);  // wait and delete on one connection
+  const std::string session = store.received().at(0);
+  CHECK(session.find(" LOGIN ") == session.rfind(" LOGIN "));
+  CHECK(session.find("UID STORE 7 +FLAGS.SILENT (\\Deleted)") != std::string::npos);
+  CHECK(session.find("UID EXPUNGE 7\r\n") != std::string::npos);
+  CHECK(session.find(" EXPUNGE\r\n") == std::string::npos);
+  CHECK(session.find(" LOGOUT\r\n") != std::string::npos);
+}
+
 TEST_CASE("an IMAP server that hangs on SELECT: timeout names phase select", "[faults]") {
   FakeServer smtp([](Conn& c, int) { mc::test::smtp_transaction(c); });
   FakeServer store([](Conn& c, int) {

@@ -248,9 +248,6 @@ class ScriptedConnection final : public mc::Connection {
     if (!server_) {
       enter("connect");
       ++p_.connects;
-      if (p_.refuse_after >= 0 && p_.connects > p_.refuse_after)
-        co_return finish(Failure{Reason::connect_refused, "connect",
-                                 "cannot connect: Connection refused", std::nullopt});
       p_.clock.advance(1ms);
       if (o_.port == 465 || o_.port == 25 || o_.port == 587)
         server_ = std::make_unique<SmtpServer>(p_);

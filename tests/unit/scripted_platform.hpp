@@ -30,8 +30,6 @@ class FakeClock final : public mc::Clock {
   }
   boost::asio::awaitable<void> sleep_until(Mono::time_point t) override;
   void advance(Mono::duration d) { now_ += d; }
-  // Moves the wall clock alone, as a later run would see it.
-  void skip_ahead(Mono::duration d) { now_ += d; }
 
  private:
   Mono::time_point mono0_;
@@ -59,10 +57,8 @@ struct Platform {
   std::uint32_t next_uid = 1;
   std::uint32_t uidvalidity = 1700000000;
   std::string password = "S3ntinel-Runner!";
-  // Faults: an IMAP command whose first word (after the tag, e.g. "SELECT") gets no answer, and
-  // a connection count after which connects are refused.
+  // A fault: the IMAP command (after the tag, e.g. "SELECT") that gets no answer.
   std::string imap_hangs_on;
-  int refuse_after = -1;
 
   // What the servers saw, for the tests to check.
   int connects = 0;

@@ -98,6 +98,7 @@ TEST_CASE("runner: a round trip sends, finds and deletes the probe, logging in t
   CHECK(std::count(del.begin(), del.end(), "login") == 0);
   CHECK(std::count(del.begin(), del.end(), "connect") == 0);
   CHECK(del.back() == "logout");
+  REQUIRE(step(r, 1).detail("uids"));
   REQUIRE(step(r, 2).detail("uids"));
   CHECK(step(r, 2).detail("uids")->value == step(r, 1).detail("uids")->value);
   CHECK(step(r, 2).tls);  // the session's TLS facts are the step's too
@@ -140,6 +141,7 @@ TEST_CASE("runner: mail that never arrives is not_delivered at the deadline, not
   CHECK(sc.failure->failure.reason == mc::Reason::not_delivered);
   // The step ran until its own 5 s timeout, searching every 250 ms.
   CHECK(step(r, 1).duration_s == Approx(5.0).margin(0.05));
+  REQUIRE(step(r, 1).detail("searches"));
   CHECK(step(r, 1).detail("searches")->value.get<int>() >= 18);
   CHECK(step(r, 2).status == "skipped");
   // The session broke at the deadline: it is closed, never logged out or used again.
@@ -265,8 +267,7 @@ TEST_CASE("runner: a refused mailbox fails the check and the healthy session is 
 TEST_CASE("runner: a session that broke is never used again", "[runner]") {
   Bench b;
   b.platform.imap_hangs_on = "SELECT";
-  std::string wait = kImapWait;
-  const auto r = b.run(wait + ", " + kImapDelete);
+  const auto r = b.run(kImapWait + ", " + kImapDelete);
   const auto& sc = r.scenarios[0];
   REQUIRE(sc.failure);
   CHECK(sc.failure->failure.reason == mc::Reason::timeout);
@@ -275,4 +276,51 @@ TEST_CASE("runner: a session that broke is never used again", "[runner]") {
   const auto& cmds = b.platform.imap_commands;
   CHECK(cmds.back() == "SELECT");
   CHECK(b.platform.imap_logouts == 0);
+}
+
+TEST_CASE("runner: after the scenario's own login failed, the sweep does not log in again",
+          "[runner]") {
+  Bench b;
+  b.platform.deliver = false;
+  (void)b.run(kRoundTrip);  // leaves a pending probe behind
+  b.clock.advance(60s);
+  b.platform.deliver = true;
+  b.platform.password = "changed-on-the-server";
+  const int logins_before = b.platform.imap_logins;
+  // imap.check fails its login first; no step of the scenario succeeds in logging in after it.
+  const auto r =
+      b.run(R"({ "step": "imap.check", "server": "store", "account": "probe" }, )" + kImapWait);
+  REQUIRE(r.scenarios[0].failure);
+  CHECK(r.scenarios[0].failure->step == "imap.check");
+  CHECK(r.scenarios[0].failure->failure.reason == mc::Reason::auth_failed);
+  CHECK(b.platform.imap_logins - logins_before == 1);  // one wrong password, not two
+  CHECK(r.scenarios[0].pending == 1);
+}
+
+TEST_CASE("runner: with keep, the probe stays and a later run only finds it", "[runner]") {
+  Bench b;
+  const std::string keep =
+      R"({ "step": "imap.wait", "server": "store", "account": "probe", "keep": true })";
+  const auto first = b.run(kSmtpSend + ", " + keep);
+  CHECK(first.status == mc::Status::ok);
+  CHECK(b.platform.count_with(first.scenarios[0].token) == 1);  // left, as the file says
+  CHECK(first.scenarios[0].pending == 0);
+  const auto second = b.run(kSmtpSend + ", " + keep);
+  CHECK(second.scenarios[0].pending == 0);
+  CHECK(b.platform.count_with(first.scenarios[0].token) == 1);
+  CHECK(b.platform.count_with(second.scenarios[0].token) == 1);
+}
+
+TEST_CASE("runner: a LOGOUT that gets no answer fails the step that ends the session", "[runner]") {
+  Bench b;
+  b.platform.imap_hangs_on = "LOGOUT";
+  const auto r = b.run(kRoundTrip);
+  const auto& sc = r.scenarios[0];
+  REQUIRE(sc.failure);
+  CHECK(sc.failure->step == "imap.delete");
+  CHECK(sc.failure->failure.phase == "logout");
+  CHECK(sc.failure->failure.reason == mc::Reason::timeout);
+  // Bounded by the step's own deadline (the scenario's 30 s here), never beyond it.
+  CHECK(step(r, 2).start_s + step(r, 2).duration_s <= 30.0 + 1e-9);
+  CHECK(b.platform.count_with(sc.token) == 0);  // the work was done before it
 }
