@@ -11,18 +11,8 @@
 namespace mc::scn {
 namespace {
 
-// Header values must stay printable ASCII on one line whatever a scenario is called.
-std::string header_safe(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '_';
-  return out;
-}
-
-std::string domain_of(const std::string& address) {
-  const auto at = address.rfind('@');
-  if (at == std::string::npos || at + 1 == address.size()) return "mailcanary.invalid";
-  return header_safe(address.substr(at + 1));
-}
+// The largest message `size` may ask for: far above any platform's limit, far below memory.
+constexpr std::uint32_t kMaxSize = 100'000'000;
 
 class SmtpSend final : public StepKind {
  public:
@@ -36,6 +26,10 @@ class SmtpSend final : public StepKind {
         {"from", KeyType::string, "the account's user", "is the sender, in MAIL FROM and From:"},
         {"to", KeyType::strings, "the account's user", "lists the recipients, in RCPT TO and To:"},
         {"ehlo", KeyType::string, "this host's name", "is the name EHLO gives"},
+        {"subject", KeyType::string, "mailcanary probe NAME", "is the probe's subject"},
+        {"headers", KeyType::strings, "", "adds header lines to the probe"},
+        {"body", KeyType::string, "a line saying what the probe is", "is the probe's text"},
+        {"size", KeyType::count, "", "pads the probe to this many bytes"},
         kTimeoutKey,
         kWarnKey,
         kCritKey,
@@ -59,6 +53,7 @@ class SmtpSend final : public StepKind {
     if (in.has("to")) {
       if (auto v = in.strings("to")) keys->to = *v;
     }
+    load_content(in, *keys);
     if (s.server.empty())
       in.problem(where, "smtp.send needs a \"server\"");
     else
@@ -111,6 +106,37 @@ class SmtpSend final : public StepKind {
   }
 
  private:
+  // What the file puts into the message is checked here: a CR or LF in a header value would
+  // start a header of the file's making, and nothing is sent that a check refuses.
+  static void load_content(StepInput& in, SendKeys& keys) {
+    const std::string& where = in.where();
+    if (auto v = in.string("subject")) {
+      if (auto p = subject_problem(*v))
+        in.problem(where + ".subject", *p);
+      else
+        keys.subject = *v;
+    }
+    if (auto lines = in.strings("headers")) {
+      for (std::size_t i = 0; i < lines->size(); ++i) {
+        std::string name;
+        std::string value;
+        if (auto p = extra_header_problem((*lines)[i], name, value))
+          in.problem(
+              where + ".headers" + (in.is_list("headers") ? "[" + std::to_string(i) + "]" : ""),
+              *p);
+        else
+          keys.headers.emplace_back(name, value);
+      }
+    }
+    if (auto v = in.string("body")) {
+      if (auto p = body_problem(*v))
+        in.problem(where + ".body", *p);
+      else
+        keys.body = *v;
+    }
+    if (auto n = in.count("size", kMaxSize)) keys.size = *n;
+  }
+
   // Addresses go into MAIL FROM and RCPT TO as they are: a CR or LF would end the command and
   // start another, so they are checked here, before anything is sent.
   static void check_addresses(StepInput& in, const SendKeys& keys) {
@@ -134,27 +160,6 @@ class SmtpSend final : public StepKind {
 };
 
 }  // namespace
-
-std::string build_probe_message(const SendKeys& keys, const std::string& scenario,
-                                const std::string& token, Wall::time_point now) {
-  std::string to;
-  for (const auto& r : keys.to) to += (to.empty() ? "" : ", ") + header_safe(r);
-  std::string m;
-  m += "From: " + header_safe(keys.from) + "\r\n";
-  m += "To: " + to + "\r\n";
-  m += "Subject: mailcanary probe " + header_safe(scenario) + "\r\n";
-  m += "Date: " + rfc5322_date(now) + "\r\n";
-  m += "Message-ID: <" + token + "@" + domain_of(keys.from) + ">\r\n";
-  m += "X-Mailcanary-Token: " + token + "\r\n";
-  m += "X-Mailcanary-Scenario: " + header_safe(scenario) + "\r\n";
-  m += "Auto-Submitted: auto-generated\r\n";
-  m += "MIME-Version: 1.0\r\n";
-  m += "Content-Type: text/plain; charset=us-ascii\r\n";
-  m += "\r\n";
-  m += "This message was sent by mailcanary to measure how long mail takes to arrive.\r\n";
-  m += "It is deleted automatically once it has been seen.\r\n";
-  return m;
-}
 
 const StepKind& smtp_send_kind() {
   static const SmtpSend kind;

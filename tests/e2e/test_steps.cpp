@@ -153,3 +153,36 @@ TEST_CASE("sleep waits its duration between steps", "[e2e][sleep]") {
   const json& next = r.result["scenarios"][0]["steps"][1];
   CHECK(next["start_s"].get<double>() >= 0.3);
 }
+
+TEST_CASE("smtp.send: subject, extra headers, body and size arrive as written", "[e2e][send]") {
+  json send = kSend;
+  send["subject"] = "Grüße: quarterly figures";
+  send["headers"] = json::array({"X-Probe-Kind: e2e", "List-Id: <probes.example.test>"});
+  send["body"] = "first line\nsecond line";
+  send["size"] = 40000;
+  json keep = kWait;
+  keep["keep"] = true;  // left in the mailbox, to be read from disk here
+  const auto r = run(file_with(json::array({send, keep})));
+  INFO(r.ran.out << r.ran.err);
+  REQUIRE(r.ran.exit_code == 0);
+  const std::string token = r.result["scenarios"][0]["token"];
+  std::string stored;
+  std::filesystem::path file;
+  for (const char* sub : {"cur", "new"})
+    for (const auto& e : std::filesystem::directory_iterator(mc::e2e::maildir("probe") / sub)) {
+      const std::string text = mc::test::read_file(e.path().string());
+      if (text.find(token) == std::string::npos) continue;
+      stored = text;
+      file = e.path();
+    }
+  REQUIRE_FALSE(stored.empty());
+  std::filesystem::remove(file);  // the probe kept for this test
+  CHECK(stored.find("\nX-Probe-Kind: e2e\n") != std::string::npos);
+  CHECK(stored.find("\nList-Id: <probes.example.test>\n") != std::string::npos);
+  CHECK(stored.find("\nSubject: =?UTF-8?B?") != std::string::npos);
+  CHECK(stored.find("\n\nfirst line\nsecond line\n") != std::string::npos);
+  // 40000 bytes as sent with CRLF; the Maildir holds LF lines and the hops' own headers.
+  std::size_t lines = 0;
+  for (char c : stored) lines += c == '\n';
+  CHECK(stored.size() + lines >= 40000);
+}

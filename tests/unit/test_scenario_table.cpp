@@ -94,9 +94,59 @@ const std::vector<Row>& table() {
              kSendLine,
              R"({ "step": "smtp.send", "server": "submission", "account": "probe", "colour": "red" },)")}},
        {"{dir}/s.json: line 12, column 74 (scenarios[0].steps[0].colour): unknown key "
-        "\"colour\"; known keys here: step, server, account, from, to, ehlo, timeout, warn, "
-        "crit"}},
+        "\"colour\"; known keys here: step, server, account, from, to, ehlo, subject, headers, "
+        "body, size, timeout, warn, crit"}},
       // Each kind checks its own keys.
+      {"smtp.send: a line break in a header value",
+       {{"s.json",
+         good_with(
+             R"({ "step": "smtp.send", "server": "submission", "account": "probe" })",
+             R"({ "step": "smtp.send", "server": "submission", "account": "probe", "headers": ["X-Ok: 1", "X-Evil: a\r\nBcc: victim@example.test"] })")}},
+       {"{dir}/s.json: line 12, column 97 (scenarios[0].steps[0].headers[1]): the value of X-Evil "
+        "holds \"a\\r\\nBcc: victim@example.test\": a line break or control character would start "
+        "another header line; give one line"}},
+      {"smtp.send: a header of mailcanary's own",
+       {{"s.json",
+         good_with(
+             R"({ "step": "smtp.send", "server": "submission", "account": "probe" })",
+             R"({ "step": "smtp.send", "server": "submission", "account": "probe", "headers": "Message-ID: <x@y>" })")}},
+       {"{dir}/s.json: line 12, column 85 (scenarios[0].steps[0].headers): Message-ID is "
+        "mailcanary's own header; remove it here"}},
+      {"smtp.send: From belongs to the from key",
+       {{"s.json",
+         good_with(
+             R"({ "step": "smtp.send", "server": "submission", "account": "probe" })",
+             R"({ "step": "smtp.send", "server": "submission", "account": "probe", "headers": ["from: a@example.test"] })")}},
+       {"{dir}/s.json: line 12, column 86 (scenarios[0].steps[0].headers[0]): from is mailcanary's "
+        "own header; set it with the step's \"from\" instead"}},
+      {"smtp.send: a header without a colon",
+       {{"s.json",
+         good_with(
+             R"({ "step": "smtp.send", "server": "submission", "account": "probe" })",
+             R"({ "step": "smtp.send", "server": "submission", "account": "probe", "headers": ["X Probe"] })")}},
+       {"{dir}/s.json: line 12, column 86 (scenarios[0].steps[0].headers[0]): \"X Probe\" is not a "
+        "header line; write it as \"Name: value\""}},
+      {"smtp.send: a subject on two lines",
+       {{"s.json",
+         good_with(
+             R"({ "step": "smtp.send", "server": "submission", "account": "probe" })",
+             R"({ "step": "smtp.send", "server": "submission", "account": "probe", "subject": "a\nb" })")}},
+       {"{dir}/s.json: line 12, column 85 (scenarios[0].steps[0].subject): \"a\\nb\" is not a "
+        "subject line: give one line without control characters"}},
+      {"smtp.send: a body that is not ASCII",
+       {{"s.json",
+         good_with(
+             R"({ "step": "smtp.send", "server": "submission", "account": "probe" })",
+             R"({ "step": "smtp.send", "server": "submission", "account": "probe", "body": "gr\u00fc\u00dfe" })")}},
+       {"{dir}/s.json: line 12, column 82 (scenarios[0].steps[0].body): the body must be ASCII "
+        "text (it is sent as us-ascii, unencoded)"}},
+      {"smtp.send: size is bounded",
+       {{"s.json",
+         good_with(
+             R"({ "step": "smtp.send", "server": "submission", "account": "probe" })",
+             R"({ "step": "smtp.send", "server": "submission", "account": "probe", "size": 200000000 })")}},
+       {"{dir}/s.json: line 12, column 82 (scenarios[0].steps[0].size): must be a whole number "
+        "from 0 to 100000000"}},
       {"a key of smtp.send on imap.wait",
        {{"s.json", good_with(R"("warn": "5s", "crit": "20s" })",
                              R"("warn": "5s", "crit": "20s", "ehlo": "probe.example.test" })")}},
