@@ -122,6 +122,9 @@ std::string render_metrics(const RunResult& run, const ReportContext& ctx, bool 
   e.family("mailcanary_late_probes", "Probes of earlier runs found late in this run.");
   e.family("mailcanary_lost_probes", "Probes of earlier runs given up on in this run.");
   e.family("mailcanary_pending_probes", "Probes of earlier runs still looked for.");
+  e.family("mailcanary_auth_result_info",
+           "1 for each SPF, DKIM, DMARC and ARC verdict the trusted host gave the probe.");
+  e.family("mailcanary_spam_score", "A spam scanner's score of the probe, as it wrote it.");
 
   std::map<std::string, double> last_success(ctx.last_success.begin(), ctx.last_success.end());
   for (const auto& sc : run.scenarios) {
@@ -135,6 +138,17 @@ std::string render_metrics(const RunResult& run, const ReportContext& ctx, bool 
     e.add("mailcanary_late_probes", s, static_cast<double>(sc.late.size()));
     e.add("mailcanary_lost_probes", s, static_cast<double>(sc.lost.size()));
     e.add("mailcanary_pending_probes", s, sc.pending);
+    for (const auto& a : sc.auth_results) {
+      Labels al = s;
+      al.emplace_back("method", a.method);
+      al.emplace_back("result", a.result);
+      e.add("mailcanary_auth_result_info", al, 1);
+    }
+    for (const auto& sp : sc.spam_scores) {
+      Labels sl = s;
+      sl.emplace_back("source", sp.source);
+      e.add("mailcanary_spam_score", sl, sp.score);
+    }
 
     const auto labels = step_labels(sc);
     bool failure_reported = false;

@@ -89,6 +89,19 @@ struct EarlierProbe {
   std::optional<double> delivery_s;  // late: delivered_at - queued_at, both in whole seconds
 };
 
+// What the trusted host's Authentication-Results field says of one method of the probe.
+struct AuthVerdictResult {
+  std::string method;  // spf, dkim, dmarc, arc
+  std::string result;  // pass, fail, softfail, neutral, none, ..., or "missing": not reported
+};
+
+// A spam scanner's score of the probe, as it wrote it in the header.
+struct SpamScoreResult {
+  std::string source;  // rspamd, spamassassin, microsoft_scl
+  double score = 0;
+  std::optional<double> threshold;
+};
+
 struct ScenarioResult {
   std::string name;
   Status status = Status::ok;
@@ -103,6 +116,9 @@ struct ScenarioResult {
   std::vector<EarlierProbe> late;  // found in this run, deleted
   std::vector<EarlierProbe> lost;  // not found within the lost-after horizon; no longer sought
   int pending = 0;                 // probes of earlier runs still sought
+  // From the delivered probe's header: the verdicts of the trusted host, and spam scores.
+  std::vector<AuthVerdictResult> auth_results;
+  std::vector<SpamScoreResult> spam_scores;
 };
 
 struct RunResult {

@@ -12,6 +12,7 @@ struct WaitKeys : StepKeys {
   std::string mailbox = "INBOX";
   std::chrono::milliseconds poll_interval{250};
   bool keep = false;  // the probe is meant to stay in the mailbox (no imap.delete)
+  std::string authserv_id;  // whose Authentication-Results count; "" = the server's host name
 };
 
 // One mailbox as the server sees it: the same URL, user and mailbox name.

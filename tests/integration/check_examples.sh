@@ -30,6 +30,8 @@ known=(
   mailcanary_late_probes
   mailcanary_lost_probes
   mailcanary_pending_probes
+  mailcanary_auth_result_info
+  mailcanary_spam_score
 )
 
 tmp=$(mktemp -d)

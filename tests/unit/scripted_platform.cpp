@@ -360,8 +360,8 @@ void Platform::store(const std::string& mailbox, const std::string& token, Mono:
   Message m;
   m.uid = next_uid++;
   m.token = token;
-  m.header = "Received: from probe by mail.test; " + mc::rfc5322_date(clock.wall_now()) +
-             "\r\nSubject: probe\r\n" +
+  m.header = "Received: from probe by mail.test; " + mc::rfc5322_date(clock.wall_now()) + "\r\n" +
+             extra_headers + "Subject: probe\r\n" +
              (token.empty() ? "" : "X-Mailcanary-Token: " + token + "\r\n") + "\r\n";
   m.visible_at = at;
   mailboxes[mailbox].push_back(std::move(m));

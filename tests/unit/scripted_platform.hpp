@@ -57,6 +57,7 @@ struct Platform {
   std::uint32_t next_uid = 1;
   std::uint32_t uidvalidity = 1700000000;
   std::string password = "S3ntinel-Runner!";
+  std::string extra_headers;  // CRLF lines the mailstore adds to every message it stores
   // A fault: the IMAP command (after the tag, e.g. "SELECT") that gets no answer.
   std::string imap_hangs_on;
 

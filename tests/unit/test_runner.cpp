@@ -9,6 +9,7 @@
 #include <string>
 
 #include "probe/runner.hpp"
+#include "reporters/metrics.hpp"
 #include "tests/unit/scenario_rows.hpp"
 #include "tests/unit/scripted_platform.hpp"
 
@@ -323,4 +324,35 @@ TEST_CASE("runner: a LOGOUT that gets no answer fails the step that ends the ses
   // Bounded by the step's own deadline (the scenario's 30 s here), never beyond it.
   CHECK(step(r, 2).start_s + step(r, 2).duration_s <= 30.0 + 1e-9);
   CHECK(b.platform.count_with(sc.token) == 0);  // the work was done before it
+}
+
+TEST_CASE("runner: the trusted host's verdicts and the spam score come from the probe's header",
+          "[runner]") {
+  Bench b;
+  b.platform.extra_headers =
+      "Authentication-Results: mail.test;\r\n\tdkim=pass header.d=mail.test;\r\n"
+      "\tspf=softfail smtp.mailfrom=probe@mail.test\r\n"
+      "Authentication-Results: forged.example; dmarc=pass; arc=pass\r\n"
+      "X-Spamd-Result: default: False [1.50 / 15.00];\r\n";
+  const auto r = b.run(kRoundTrip);
+  REQUIRE(r.status == mc::Status::ok);
+  const auto* auth = step(r, 1).detail("auth_results");
+  REQUIRE(auth);
+  CHECK(auth->value["authserv_id"] == "mail.test");  // the server's host name by default
+  CHECK(auth->value["dkim"] == "pass");
+  CHECK(auth->value["spf"] == "softfail");
+  CHECK(auth->value["dmarc"] == "missing");  // the forged field's pass does not count
+  CHECK(auth->value["arc"] == "missing");
+  CHECK(auth->value["ignored"] == 1);
+  const auto* spam = step(r, 1).detail("spam_scores");
+  REQUIRE(spam);
+  CHECK(spam->value[0]["source"] == "rspamd");
+  CHECK(spam->value[0]["score"].get<double>() == Approx(1.5));
+  const std::string metrics = mc::render_metrics(r, {}, false);
+  CHECK(metrics.find("mailcanary_auth_result_info{scenario=\"s\",method=\"dkim\",result=\"pass\"} "
+                     "1\n") != std::string::npos);
+  CHECK(metrics.find("mailcanary_auth_result_info{scenario=\"s\",method=\"dmarc\",result="
+                     "\"missing\"} 1\n") != std::string::npos);
+  CHECK(metrics.find("mailcanary_spam_score{scenario=\"s\",source=\"rspamd\"} 1.5\n") !=
+        std::string::npos);
 }
