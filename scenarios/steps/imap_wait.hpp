@@ -11,7 +11,7 @@ namespace mc::scn {
 struct WaitKeys : StepKeys {
   std::string mailbox = "INBOX";
   std::chrono::milliseconds poll_interval{250};
-  bool keep = false;  // the probe is meant to stay in the mailbox (no imap.delete)
+  bool keep = false;        // the probe is meant to stay in the mailbox (no imap.delete)
   std::string authserv_id;  // whose Authentication-Results count; "" = the server's host name
 };
 
