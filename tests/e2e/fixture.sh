@@ -5,9 +5,13 @@
 set -euo pipefail
 cmd=$1 dir=$2
 here=$(cd "$(dirname "$0")" && pwd)
-# Ports of their own, so the README's demo platform may keep running beside the tests.
-export MC_MX_PORT=11025 MC_SUBMISSION_PORT=11587 MC_SMTPS_PORT=11465 MC_IMAP_PORT=11143
-export MC_IMAPS_PORT=11993 MC_POP3_PORT=11110 MC_POP3S_PORT=11995
+# Ports of their own, so the README's demo platform may keep running beside the tests; another
+# MC_E2E_PORT_BASE (a multiple of 1000; CMake's MAILCANARY_E2E_PORT_BASE) lets two build trees
+# run the tier at once.
+base=${MC_E2E_PORT_BASE:-11000}
+export MC_MX_PORT=$((base + 25)) MC_SUBMISSION_PORT=$((base + 587)) MC_SMTPS_PORT=$((base + 465))
+export MC_IMAP_PORT=$((base + 143)) MC_IMAPS_PORT=$((base + 993)) MC_POP3_PORT=$((base + 110))
+export MC_POP3S_PORT=$((base + 995))
 export MC_PROBE_PASSWORD='sentinel-Pw "q\uoted" 7f3a9c'
 # Every test run starts from empty mailboxes and an empty queue.
 if [[ $cmd == start ]]; then
