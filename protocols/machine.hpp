@@ -34,8 +34,10 @@ static_assert(names_all(kStartTlsNames, StartTls::off), "a StartTls without its 
 
 struct Action {
   enum class Kind {
-    write,      // send `data`
-    read,       // deliver more bytes with on_input()
+    write,  // send `data`
+    // deliver more bytes with on_input(); with `wait` > 0, on_waited() instead once `wait` has
+    // passed since the phase began without the machine having finished reading (IMAP IDLE)
+    read,
     start_tls,  // run the TLS handshake on the connection, then on_tls()
     wait,       // let `wait` elapse (polling), then on_waited()
     done,       // finished: `failure` empty on success
@@ -50,6 +52,11 @@ struct Action {
     return {Kind::write, std::move(phase), std::move(bytes), {}, {}};
   }
   static Action read(std::string phase) { return {Kind::read, std::move(phase), {}, {}, {}}; }
+  // A read that may last long: the wake-up counts from the first such read of the phase, so
+  // that a server's keep-alive lines do not postpone it.
+  static Action read_until(std::string phase, std::chrono::milliseconds wake) {
+    return {Kind::read, std::move(phase), {}, wake, {}};
+  }
   static Action start_tls(std::string phase) {
     return {Kind::start_tls, std::move(phase), {}, {}, {}};
   }

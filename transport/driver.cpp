@@ -49,7 +49,7 @@ using tls::make_failure;
 // firing after the session ended never reaches freed memory.
 struct Session {
   explicit Session(const asio::any_io_executor& ex)
-      : socket(ex), deadline_timer(ex), wait_timer(ex) {}
+      : socket(ex), deadline_timer(ex), wait_timer(ex), read_signal(ex) {}
 
   std::optional<asio::posix::stream_descriptor> lookup_done;  // see Lookup
   tcp::socket socket;
@@ -58,6 +58,14 @@ struct Session {
   std::unique_ptr<ssl::context> tls_ctx;
   std::unique_ptr<ssl::stream<tcp::socket&>> tls;
   bool expired = false;
+  // A read in flight that a wake-up did not wait for (IMAP IDLE): it completes into `buf` and
+  // cancels `read_signal`; the next read of any machine on the connection takes its bytes.
+  bool reading = false;
+  bool read_done = false;
+  error_code read_ec;
+  std::size_t read_n = 0;
+  std::array<char, 16 * 1024> buf{};
+  asio::steady_timer read_signal;
   // Which machine's deadline is armed. A deadline that fired just as its machine finished may
   // still be queued when the next machine on the connection starts: cancel() cannot take it
   // back, so it checks that it is still the current one.
@@ -78,6 +86,7 @@ struct Session {
           s->socket.cancel(ignored);
           s->socket.close(ignored);
           s->wait_timer.cancel();
+          s->read_signal.cancel();
         });
   }
 };
@@ -194,7 +203,16 @@ class Runner {
           break;
         }
         case Action::Kind::read: {
-          auto got = co_await read();
+          if (a.wait.count() > 0 && wake_serial_ != clock_.serial()) {
+            wake_serial_ = clock_.serial();
+            wake_at_ = Mono::now() + a.wait;
+          }
+          bool woken = false;
+          auto got = co_await read(a.wait.count() > 0 ? &wake_at_ : nullptr, woken);
+          if (woken) {
+            a = m_.on_waited();
+            break;
+          }
           if (!got) co_return finish(std::move(read_failure_));
           a = m_.on_input(*got);
           break;
@@ -354,17 +372,40 @@ class Runner {
 #endif
   }
 
-  // Returns the bytes read; an empty string means the peer closed the connection.
-  asio::awaitable<std::optional<std::string>> read() {
-    error_code ec;
-    std::size_t n = 0;
+  // Returns the bytes read; an empty string means the peer closed the connection. With `wake`,
+  // `woken` instead when that time comes first; the read stays in flight (a TLS read must not
+  // be cancelled half-way), so that the machine may write meanwhile and read its answer later.
+  asio::awaitable<std::optional<std::string>> read(const Mono::time_point* wake, bool& woken) {
     ack_promptly();
-    if (s_->tls)
-      n = co_await s_->tls->async_read_some(asio::buffer(buf_),
-                                            asio::redirect_error(asio::use_awaitable, ec));
-    else
-      n = co_await s_->socket.async_read_some(asio::buffer(buf_),
-                                              asio::redirect_error(asio::use_awaitable, ec));
+    if (!s_->reading) {
+      s_->reading = true;
+      s_->read_done = false;
+      auto done = [s = s_](const error_code& ec, std::size_t n) {
+        s->read_done = true;
+        s->read_ec = ec;
+        s->read_n = n;
+        s->read_signal.cancel();
+      };
+      if (s_->tls)
+        s_->tls->async_read_some(asio::buffer(s_->buf), done);
+      else
+        s_->socket.async_read_some(asio::buffer(s_->buf), done);
+    }
+    // A deadline closes the socket, which completes the read: it is always waited for.
+    while (!s_->read_done) {
+      error_code ignored;
+      s_->read_signal.expires_at(wake != nullptr ? std::min(*wake, deadline_)
+                                                 : Mono::time_point::max());
+      co_await s_->read_signal.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+      if (!s_->read_done && wake != nullptr && Mono::now() >= *wake && !s_->expired) {
+        woken = true;
+        co_return std::nullopt;
+      }
+    }
+    s_->reading = false;
+    const error_code ec = s_->read_ec;
+    const std::size_t n = s_->read_done ? s_->read_n : 0;
+    s_->read_done = false;
     if (bytes_phase_ != clock_.serial()) {
       bytes_phase_ = clock_.serial();
       bytes_in_phase_ = 0;
@@ -380,7 +421,7 @@ class Runner {
                                    "connection lost while reading: " + ec.message());
       co_return std::nullopt;
     }
-    co_return std::string(buf_.data(), n);
+    co_return std::string(s_->buf.data(), n);
   }
 
   asio::awaitable<std::optional<Failure>> sleep(std::chrono::milliseconds d) {
@@ -410,7 +451,8 @@ class Runner {
   SessionOutcome out_;
   Failure read_failure_;
   Failure resolve_failure_;
-  std::array<char, 16 * 1024> buf_{};
+  Mono::time_point wake_at_{};   // when the long read of the current phase wakes the machine
+  std::size_t wake_serial_ = 0;  // the PhaseClock serial wake_at_ belongs to
   std::size_t bytes_phase_ = 0;  // the PhaseClock serial bytes_in_phase_ counts for
   std::size_t bytes_in_phase_ = 0;
 };

@@ -60,6 +60,10 @@ Action Task::on_tls() {
 
 Action Task::on_waited() {
   if (stage_ == Stage::done) return final_;
+  if (stage_ == Stage::command && wake_.count() > 0) {
+    wake_ = std::chrono::milliseconds(0);
+    return waited();
+  }
   if (stage_ != Stage::sleeping) return fail(Reason::internal, "wait elapsed, none was asked");
   stage_ = Stage::command;
   return waited();
@@ -94,6 +98,10 @@ Action Task::waited() {
   return fail(Reason::internal, "wait elapsed, none was asked");
 }
 
+std::optional<Action> Task::continued(const Response& r) {
+  return fail(Reason::protocol, "unexpected continuation request", &r);
+}
+
 // ---- Task: commands out --------------------------------------------------------------------
 
 CommandBuilder Task::command() {
@@ -104,10 +112,26 @@ CommandBuilder Task::command() {
 Action Task::send(std::string phase, std::vector<Chunk> chunks) {
   phase_ = std::move(phase);
   stage_ = Stage::command;
+  wake_ = std::chrono::milliseconds(0);
   chunks_ = std::move(chunks);
   chunk_ = 0;
   link().transcript.client(chunks_.front().shown);
   return Action::write(phase_, chunks_.front().bytes);
+}
+
+Action Task::listen(std::string phase, std::chrono::milliseconds wake) {
+  phase_ = std::move(phase);
+  stage_ = Stage::command;
+  wake_ = wake;
+  return drain();
+}
+
+Action Task::continue_command(std::string phase, std::string line) {
+  phase_ = std::move(phase);
+  stage_ = Stage::command;
+  wake_ = std::chrono::milliseconds(0);
+  link().transcript.client(line);
+  return Action::write(phase_, line + "\r\n");
 }
 
 Action Task::await_greeting() {
@@ -149,7 +173,7 @@ Action Task::drain() {
         if (auto action = handle(r)) return *action;
         break;
       case ResponseReader::Status::need_more:
-        return Action::read(phase_);
+        return wake_.count() > 0 ? Action::read_until(phase_, wake_) : Action::read(phase_);
       case ResponseReader::Status::too_long:
         return fail(Reason::protocol, "response line longer than the limit of " +
                                           std::to_string(kMaxLineBytes) + " bytes");
@@ -193,9 +217,8 @@ std::optional<Action> Task::on_untagged(const Response& r) {
 }
 
 std::optional<Action> Task::on_continuation(const Response& r) {
-  if (tag_.empty() || chunk_ + 1 >= chunks_.size()) {
-    return fail(Reason::protocol, "unexpected continuation request", &r);
-  }
+  if (tag_.empty()) return fail(Reason::protocol, "unexpected continuation request", &r);
+  if (chunk_ + 1 >= chunks_.size()) return continued(r);
   ++chunk_;
   link().transcript.client(chunks_[chunk_].shown);
   return Action::write(phase_, chunks_[chunk_].bytes);

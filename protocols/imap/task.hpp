@@ -53,7 +53,10 @@ class Task : public Machine {
   // The peer closed the connection: by default a disconnect.
   virtual Action closed();
   virtual Action tls_up();  // the STARTTLS handshake asked for by handshake() completed
-  virtual Action waited();  // the pause asked for by pause() elapsed
+  virtual Action waited();  // the pause asked for by pause() elapsed, or listen()'s wake-up came
+  // A continuation request after the last piece of the outstanding command went out (IDLE's
+  // "+ idling"). By default a protocol error.
+  virtual std::optional<Action> continued(const Response& r);
 
   // Sends one command, piece by piece, as phase `phase`.
   Action send(std::string phase, std::vector<Chunk> chunks);
@@ -61,6 +64,11 @@ class Task : public Machine {
   Action await_greeting();   // read the greeting, then greeting()
   Action handshake();        // run the TLS handshake, then tls_up()
   Action pause(std::string phase, std::chrono::milliseconds d);  // then waited()
+  // Reads as phase `phase` for as long as it takes, each response handled as it comes; waited()
+  // once `wake` has passed since the phase began (IDLE's renewal), whatever arrived meanwhile.
+  Action listen(std::string phase, std::chrono::milliseconds wake);
+  // Writes one more line of the outstanding command (IDLE's DONE) as phase `phase`.
+  Action continue_command(std::string phase, std::string line);
   // SELECT: the link forgets the mailbox it had, and on OK knows this one as selected.
   Action select(const std::string& mailbox, std::string phase);
 
@@ -96,6 +104,7 @@ class Task : public Machine {
   std::size_t chunk_ = 0;                 // index of the piece written last
   std::optional<std::string> selecting_;  // the outstanding command is SELECT of this mailbox
   Action final_;
+  std::chrono::milliseconds wake_{0};  // listen()'s wake-up, while listening
 };
 
 }  // namespace mc::proto::imap::detail

@@ -46,12 +46,18 @@ class Login : public detail::Task {
   Cmd cmd_ = Cmd::none;
 };
 
-// imap.wait: SELECT (phase "select"), then UID SEARCH for the token every poll_interval (phase
-// "search") until a hit's header proves it carries the token (phase "fetch").
+// imap.wait: SELECT (phase "select") and a UID SEARCH for the token (phase "search"). Then, where
+// the server offers IDLE (RFC 2177), IDLE (phase "idle") until an EXISTS says a message came,
+// DONE and the search again (phase "search"), renewing the IDLE before `idle_renewal`; without
+// IDLE, or with `idle` false, a NOOP (some servers report new mail only then) and the search
+// every poll_interval (phase "search"). A hit's header must prove the token (phase "fetch").
 struct WaitConfig {
   std::string mailbox = "INBOX";
   std::string token;  // value of the X-Mailcanary-Token header to find
   std::chrono::milliseconds poll_interval{250};
+  bool idle = true;  // use IDLE where offered
+  // RFC 2177: servers may end a session idle for 30 minutes; renew the IDLE well before that.
+  std::chrono::milliseconds idle_renewal{std::chrono::minutes(28)};
 };
 
 struct WaitOutcome {
@@ -59,6 +65,14 @@ struct WaitOutcome {
   std::vector<std::uint32_t> found_uids;  // messages whose header really carries the token
   std::string headers;                    // header block of the first of them
   int searches = 0;                       // how many UID SEARCHes were needed
+  int idles = 0;                          // how many IDLE commands were sent
+  // How the message was found: "idle" (an EXISTS woke the search that found it: during IDLE,
+  // or with the answer to an earlier search),
+  // "poll" (a periodic search), "search" (the first search: it was there already).
+  std::string detected_by;
+  // The search that found it was the first after an IDLE that an EXISTS ended: the end of the
+  // last "idle" phase is when the server told of it.
+  bool at_idle_end = false;
 };
 
 class Wait : public detail::Task {
@@ -67,20 +81,30 @@ class Wait : public detail::Task {
   const WaitOutcome& outcome() const { return outcome_; }
 
  private:
-  enum class Cmd { none, select, search, fetch };
+  enum class Cmd { none, select, search, fetch, idle, noop };
   Action begin() override;
   Action completed(const Response& r) override;
   std::optional<Action> data(const Response& r) override;
+  std::optional<Action> continued(const Response& r) override;
+  Action refused(const Response& r) override;
   Action waited() override;
 
-  Action search();
+  Action search(std::string_view why);
   Action after_search();
   Action after_fetch();
+  Action next_round();  // nothing found yet: IDLE, or the next poll
+  Action idle();
+  Action end_idle();  // DONE; the search follows its OK
 
   WaitConfig cfg_;
   WaitOutcome outcome_;
   detail::Finder finder_;
   Cmd cmd_ = Cmd::none;
+  bool idling_ = false;             // the server said "+ idling" and DONE has not been sent
+  bool exists_seen_ = false;        // an EXISTS came since the last search was sent
+  std::string round_;               // why the current search runs: "search", "idle" or "poll"
+  bool after_idle_exists_ = false;  // the current search follows an IDLE an EXISTS ended
+  bool idle_refused_ = false;       // the server answered IDLE with NO or BAD
 };
 
 // imap.delete: SELECT (phase "select"), UID SEARCH for the token ("search"), the header FETCH

@@ -21,11 +21,21 @@ Action Wait::completed(const Response&) {
   outcome_.uidvalidity = link().uidvalidity;
   switch (std::exchange(cmd_, Cmd::none)) {
     case Cmd::select:
-      return search();
+      return search("search");
     case Cmd::search:
       return after_search();
     case Cmd::fetch:
       return after_fetch();
+    case Cmd::idle: {
+      // A renewal (no EXISTS) searches too: it costs one round trip in 28 minutes, and it finds
+      // a message whose EXISTS the server never sent.
+      const bool woken = exists_seen_;
+      Action a = search(woken ? "idle" : "poll");
+      after_idle_exists_ = woken;
+      return a;
+    }
+    case Cmd::noop:
+      return search("poll");
     case Cmd::none:
       break;
   }
@@ -40,22 +50,49 @@ std::optional<Action> Wait::data(const Response& r) {
   if (r.status == "FETCH" && cmd_ == Cmd::fetch && !finder_.take_fetch(r, link().transcript)) {
     return fail(Reason::protocol, "malformed FETCH response", &r);
   }
-  return std::nullopt;  // flag updates and the like
+  if (r.status == "EXISTS" && cmd_ != Cmd::select) {
+    // New mail: search at once, also when it came with the answer to a search that may have
+    // been too early for it. Before "+ idling" the DONE waits for it.
+    exists_seen_ = true;
+    if (cmd_ == Cmd::idle && idling_) return end_idle();
+  }
+  return std::nullopt;  // flag updates, keep-alives and the like
+}
+
+Action Wait::refused(const Response& r) {
+  if (std::exchange(cmd_, Cmd::none) != Cmd::idle) return Task::refused(r);
+  // A server that lists IDLE but will not do it here: poll instead.
+  idle_refused_ = true;
+  link().transcript.note("the server refused IDLE; polling every " +
+                         std::to_string(cfg_.poll_interval.count()) + " ms instead");
+  return next_round();
+}
+
+std::optional<Action> Wait::continued(const Response& r) {
+  if (cmd_ != Cmd::idle || idling_) return Task::continued(r);
+  idling_ = true;
+  if (exists_seen_) return end_idle();
+  return listen("idle", cfg_.idle_renewal);
 }
 
 Action Wait::waited() {
-  return search();
+  if (cmd_ == Cmd::idle) return end_idle();  // the renewal is due
+  cmd_ = Cmd::noop;
+  return send("search", command().word("NOOP").finish());
 }
 
-Action Wait::search() {
+Action Wait::search(std::string_view why) {
   ++outcome_.searches;
+  exists_seen_ = false;
+  after_idle_exists_ = false;
+  round_ = why;
   cmd_ = Cmd::search;
   return send("search", finder_.search(command()));
 }
 
 Action Wait::after_search() {
   const std::vector<std::uint32_t> hits = finder_.hits();
-  if (hits.empty()) return pause("search", cfg_.poll_interval);
+  if (hits.empty()) return next_round();
   cmd_ = Cmd::fetch;
   return send("fetch", finder_.fetch(command(), hits));
 }
@@ -63,11 +100,33 @@ Action Wait::after_search() {
 Action Wait::after_fetch() {
   if (finder_.verified().empty()) {
     link().transcript.note("no search hit carries our token header yet; searching again");
-    return pause("search", cfg_.poll_interval);
+    return next_round();
   }
   outcome_.found_uids = finder_.verified_uids();
   outcome_.headers = finder_.verified().begin()->second;
+  outcome_.detected_by = round_;
+  outcome_.at_idle_end = after_idle_exists_;
   return succeed();
+}
+
+Action Wait::next_round() {
+  const bool idle = cfg_.idle && !idle_refused_ && has_capability("IDLE");
+  if (exists_seen_) return search(idle ? "idle" : "poll");
+  if (idle) return this->idle();
+  return pause("search", cfg_.poll_interval);
+}
+
+Action Wait::idle() {
+  ++outcome_.idles;
+  cmd_ = Cmd::idle;
+  idling_ = false;
+  return send("idle", command().word("IDLE").finish());
+}
+
+Action Wait::end_idle() {
+  idling_ = false;
+  // The EXISTS (or the renewal) ends phase "idle": what follows is the search's.
+  return continue_command("search", "DONE");
 }
 
 }  // namespace mc::proto::imap

@@ -31,7 +31,10 @@ class ImapWait final : public StepKind {
         kServerKey,
         kAccountKey,
         {"mailbox", KeyType::string, "INBOX", "names the mailbox to look in"},
-        {"poll_interval", KeyType::duration, "250ms", "is the time between searches"},
+        {"idle", KeyType::boolean, "true",
+         "says whether to wait with IDLE where the server offers it (false: poll)"},
+        {"poll_interval", KeyType::duration, "250ms",
+         "is the time between searches without IDLE (each after a NOOP)"},
         {"keep", KeyType::boolean, "false", "says the probe stays in the mailbox"},
         {"authserv_id", KeyType::string, "the server's host name",
          "names the host whose Authentication-Results are trusted"},
@@ -47,6 +50,7 @@ class ImapWait final : public StepKind {
     auto keys = std::make_shared<WaitKeys>();
     if (auto v = in.string("mailbox")) keys->mailbox = *v;
     if (auto d = in.duration("poll_interval")) keys->poll_interval = *d;
+    if (auto v = in.boolean("idle")) keys->idle = *v;
     if (auto k = in.boolean("keep")) keys->keep = *k;
     if (auto v = in.string("authserv_id")) {
       if (v->empty() || v->find_first_of(" \t\r\n;") != std::string::npos)
@@ -71,7 +75,9 @@ class ImapWait final : public StepKind {
       out.add_detail("searches", 0, "0 searches");
       co_return failure;
     }
-    proto::imap::Wait wait(*session->link, {keys.mailbox, ctx.token, keys.poll_interval});
+    proto::imap::WaitConfig wc{keys.mailbox, ctx.token, keys.poll_interval};
+    wc.idle = keys.idle;
+    proto::imap::Wait wait(*session->link, wc);
     const auto o = co_await ctx.sessions->run(ctx, *session, wait, out);
     failure = o.failure;
     const auto& oc = wait.outcome();
@@ -81,17 +87,14 @@ class ImapWait final : public StepKind {
       ctx.shared.found_uids = oc.found_uids;
       ctx.shared.uidvalidity = oc.uidvalidity;
       ctx.shared.found_in = mailbox_key(ctx.file, step, keys.mailbox);
+      report_detection(ctx, o, oc, out);
       report_header(ctx, step, oc.headers, out);
-      if (auto seen = StepContext::phase_end(o, "search")) {
-        ctx.result.seen_at = ctx.timeline.wall_at(*seen);
-        if (ctx.shared.queued)
-          ctx.result.delivery_s = Stopwatch::seconds(*seen - *ctx.shared.queued);
-      }
     }
     // Polling that runs into the deadline means the mail did not arrive in time; that is a
     // delivery failure, not a server that stopped answering.
-    if (failure && failure->reason == Reason::timeout && failure->phase == "search" &&
-        oc.searches > 0 && oc.found_uids.empty()) {
+    if (failure && failure->reason == Reason::timeout &&
+        (failure->phase == "search" || failure->phase == "idle") && oc.searches > 0 &&
+        oc.found_uids.empty()) {
       failure->reason = Reason::not_delivered;
       failure->message = "no message with this run's token in " + keys.mailbox + " after " +
                          std::to_string(oc.searches) + " searches";
@@ -190,6 +193,24 @@ class ImapWait final : public StepKind {
       ctx.result.spam_scores.push_back({sc.source, sc.score, sc.threshold});
     }
     if (!scores.empty()) out.add_detail("spam_scores", std::move(scores), lines);
+  }
+
+  // When the probe was seen: the EXISTS that woke an IDLE (the end of that "idle" phase) is when
+  // the server told of it; otherwise the answer of the search that found it.
+  static void report_detection(StepContext& ctx, const SessionOutcome& o,
+                               const proto::imap::WaitOutcome& oc, StepResult& out) {
+    std::optional<Mono::time_point> seen;
+    if (oc.at_idle_end) seen = StepContext::phase_end(o, "idle");
+    if (!seen) seen = StepContext::phase_end(o, "search");
+    std::string how = oc.detected_by == "idle"   ? "by IDLE (an EXISTS woke the search)"
+                      : oc.detected_by == "poll" ? "by polling"
+                                                 : "by the first search (it was there already)";
+    out.add_detail("detected_by", oc.detected_by, "detected " + how);
+    if (!seen) return;
+    ctx.result.seen_at = ctx.timeline.wall_at(*seen);
+    // The server may tell of the delivery a moment before the 250 after DATA reaches us.
+    if (ctx.shared.queued)
+      ctx.result.delivery_s = std::max(0.0, Stopwatch::seconds(*seen - *ctx.shared.queued));
   }
 
   // No imap.delete, and the file says probes stay: later runs find them, never delete them.

@@ -11,6 +11,7 @@ namespace mc::scn {
 struct WaitKeys : StepKeys {
   std::string mailbox = "INBOX";
   std::chrono::milliseconds poll_interval{250};
+  bool idle = true;         // IDLE where the server offers it
   bool keep = false;        // the probe is meant to stay in the mailbox (no imap.delete)
   std::string authserv_id;  // whose Authentication-Results count; "" = the server's host name
 };

@@ -157,6 +157,8 @@ class ImapServer final : public Server {
         box->erase(box->begin() + static_cast<std::ptrdiff_t>(i));
       }
       ok("Expunge completed");
+    } else if (verb == "NOOP") {
+      ok("NOOP completed");
     } else if (verb == "LOGOUT") {
       ++p_.imap_logouts;
       output += "* BYE Logging out\r\n";

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -105,14 +106,18 @@ TEST_CASE("tasks: Login, Wait, Delete, Logout on one link log in once and go on 
   imap::Wait wait(link, {"INBOX", kToken, std::chrono::milliseconds(250)});
   const Played waited = play_machine(
       wait,
-      select(3) + search(4, "") + Script{Wait()} + search(5, " 7 9") +
-          fetch(6, "7,9", fetch_reply(1, 7, probe_header()) + fetch_reply(2, 9, probe_header())));
+      select(3) + search(4, "") + idle_until(5, "* 4 EXISTS\r\n") + search(6, " 7 9") +
+          fetch(7, "7,9", fetch_reply(1, 7, probe_header()) + fetch_reply(2, 9, probe_header())));
   expect_success(waited);
   CHECK(wait.outcome().found_uids == std::vector<std::uint32_t>{7, 9});
   CHECK(wait.outcome().uidvalidity == 1700000000);
   CHECK(wait.outcome().searches == 2);
+  CHECK(wait.outcome().idles == 1);
+  CHECK(wait.outcome().detected_by == "idle");
+  CHECK(wait.outcome().at_idle_end);
   CHECK(wait.outcome().headers == probe_header());
-  CHECK(write_phases(waited) == std::vector<std::string>{"select", "search", "search", "fetch"});
+  CHECK(write_phases(waited) ==
+        std::vector<std::string>{"select", "search", "idle", "search", "search", "fetch"});
   CHECK(link.selected() == "INBOX");
   CHECK(link.usable());
 
@@ -121,11 +126,11 @@ TEST_CASE("tasks: Login, Wait, Delete, Logout on one link log in once and go on 
   dc.uids = wait.outcome().found_uids;
   dc.uidvalidity = wait.outcome().uidvalidity;
   imap::Delete remove(link, dc);
-  const Played removed =
-      play_machine(remove, select(7) + search(8, " 7 9 12") +
-                               Script{C("a9 UID STORE 7,9 +FLAGS.SILENT (\\Deleted)\r\n"),
-                                      S("a9 OK Store completed.\r\n"), C("a10 UID EXPUNGE 7,9\r\n"),
-                                      S("* 3 EXPUNGE\r\n* 2 EXPUNGE\r\na10 OK Expunged.\r\n")});
+  const Played removed = play_machine(
+      remove, select(8) + search(9, " 7 9 12") +
+                  Script{C("a10 UID STORE 7,9 +FLAGS.SILENT (\\Deleted)\r\n"),
+                         S("a10 OK Store completed.\r\n"), C("a11 UID EXPUNGE 7,9\r\n"),
+                         S("* 3 EXPUNGE\r\n* 2 EXPUNGE\r\na11 OK Expunged.\r\n")});
   expect_success(removed);
   CHECK(remove.outcome().deleted_uids == std::vector<std::uint32_t>{7, 9});
   CHECK(remove.outcome().uidvalidity == 1700000000);
@@ -133,7 +138,7 @@ TEST_CASE("tasks: Login, Wait, Delete, Logout on one link log in once and go on 
   CHECK(transcript_has(remove, TranscriptLine::Dir::note, "UIDs 12 that imap.wait did not report"));
 
   imap::Logout out(link);
-  const Played bye = play_machine(out, logout(11));
+  const Played bye = play_machine(out, logout(12));
   expect_success(bye);
   CHECK_FALSE(link.usable());
   CHECK_FALSE(link.authenticated());
@@ -148,8 +153,9 @@ TEST_CASE("tasks: Login, Wait, Delete, Logout on one link log in once and go on 
     if (w.find(" LOGIN ") != std::string::npos) ++logins;
   }
   CHECK(logins == 1);
-  CHECK(tags == std::vector<std::string>{"a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8", "a9",
-                                         "a10", "a11"});
+  // DONE ends the IDLE: it is no command of its own.
+  CHECK(tags == std::vector<std::string>{"a1", "a2", "a3", "a4", "a5", "DONE\r\n", "a6", "a7", "a8",
+                                         "a9", "a10", "a11", "a12"});
   // Every task records into the one transcript of the link.
   CHECK(&wait.transcript() == &link.transcript());
   CHECK(&remove.transcript() == &link.transcript());
@@ -430,4 +436,118 @@ TEST_CASE("Delete find_only never flags, even with the UIDs of imap.wait given",
   CHECK(remove.outcome().deleted_uids.empty());
   CHECK(transcript_has(remove, TranscriptLine::Dir::note, "find_only: UIDs 7 found"));
   CHECK(link.usable());
+}
+
+namespace {
+
+// A logged-in link with IDLE, and a Wait on it with `idle` as given.
+struct IdleBench {
+  imap::Link link{link_config()};
+  std::unique_ptr<imap::Wait> wait;
+  explicit IdleBench(bool idle = true) {
+    log_in(link, "IMAP4rev1 UIDPLUS IDLE");
+    imap::WaitConfig cfg{"INBOX", kToken, std::chrono::milliseconds(250)};
+    cfg.idle = idle;
+    wait = std::make_unique<imap::Wait>(link, cfg);
+  }
+};
+
+std::string found(int n) {
+  return fetch_reply(n, 7, probe_header());
+}
+
+}  // namespace
+
+TEST_CASE("wait: IDLE until an EXISTS, which starts the search at once", "[imap][tasks][idle]") {
+  IdleBench b;
+  const Played run =
+      play_machine(*b.wait, select(3) + search(4, "") + idle_until(5, "* 4 EXISTS\r\n") +
+                                search(6, " 7") + fetch(7, "7", found(4)));
+  expect_success(run);
+  CHECK(b.wait->outcome().detected_by == "idle");
+  CHECK(b.wait->outcome().at_idle_end);
+  CHECK(b.wait->outcome().idles == 1);
+  // After "+ idling" the IDLE is one long read in phase "idle", renewed before 29 minutes.
+  bool listened = false;
+  for (const Action& a : run.actions) {
+    if (a.kind != Kind::read || a.wait.count() == 0) continue;
+    listened = true;
+    CHECK(a.phase == "idle");
+    CHECK(a.wait == std::chrono::minutes(28));
+  }
+  CHECK(listened);
+  CHECK(transcript_has(*b.wait, TranscriptLine::Dir::client, "DONE"));
+}
+
+TEST_CASE("wait: keep-alives during IDLE change nothing; the renewal searches and idles again",
+          "[imap][tasks][idle]") {
+  IdleBench b;
+  const Script script = select(3) + search(4, "") + Script{C("a5 IDLE\r\n"),
+                                                           S("+ idling\r\n"),
+                                                           S("* OK Still here\r\n"),
+                                                           S("* OK Still here\r\n"),
+                                                           Wait(),
+                                                           C("DONE\r\n"),
+                                                           S("a5 OK Idle completed.\r\n")} +
+                        search(6, "") + idle_until(7, "* 5 EXISTS\r\n") + search(8, " 7") +
+                        fetch(9, "7", found(5));
+  const Played run = play_machine(*b.wait, script);
+  expect_success(run);
+  CHECK(b.wait->outcome().idles == 2);
+  CHECK(b.wait->outcome().searches == 3);
+  CHECK(b.wait->outcome().detected_by == "idle");
+}
+
+TEST_CASE("wait: an EXISTS with a search's answer searches again before any IDLE",
+          "[imap][tasks][idle]") {
+  IdleBench b;
+  // The search ran just before the delivery; the server tells of it with its answer.
+  const Played run = play_machine(
+      *b.wait, select(3) +
+                   Script{C(search_line(4)), S("* SEARCH\r\n* 4 EXISTS\r\na4 OK done\r\n")} +
+                   search(5, " 7") + fetch(6, "7", found(4)));
+  expect_success(run);
+  CHECK(b.wait->outcome().idles == 0);
+  CHECK(b.wait->outcome().detected_by == "idle");
+  CHECK_FALSE(b.wait->outcome().at_idle_end);
+}
+
+TEST_CASE("wait: an EXISTS before the IDLE's continuation ends it as soon as it begins",
+          "[imap][tasks][idle]") {
+  IdleBench b;
+  const Played run =
+      play_machine(*b.wait, select(3) + search(4, "") +
+                                Script{C("a5 IDLE\r\n"), S("* 4 EXISTS\r\n+ idling\r\n"),
+                                       C("DONE\r\n"), S("a5 OK Idle completed.\r\n")} +
+                                search(6, " 7") + fetch(7, "7", found(4)));
+  expect_success(run);
+  CHECK(b.wait->outcome().detected_by == "idle");
+}
+
+TEST_CASE("wait: idle false, or an IDLE the server refuses, polls with a NOOP before each search",
+          "[imap][tasks][idle]") {
+  SECTION("idle false") {
+    IdleBench b(false);
+    const Played run = play_machine(*b.wait, select(3) + search(4, "") + Script{Wait()} + noop(5) +
+                                                 search(6, " 7") + fetch(7, "7", found(4)));
+    expect_success(run);
+    CHECK(b.wait->outcome().idles == 0);
+    CHECK(b.wait->outcome().detected_by == "poll");
+  }
+  SECTION("refused") {
+    IdleBench b;
+    const Played run = play_machine(
+        *b.wait, select(3) + search(4, "") +
+                     Script{C("a5 IDLE\r\n"), S("a5 NO IDLE not allowed here\r\n"), Wait()} +
+                     noop(6) + search(7, " 7") + fetch(8, "7", found(4)));
+    expect_success(run);
+    CHECK(b.wait->outcome().detected_by == "poll");
+    CHECK(transcript_has(*b.wait, TranscriptLine::Dir::note, "refused IDLE"));
+  }
+  SECTION("there already") {
+    IdleBench b;
+    const Played run = play_machine(*b.wait, select(3) + search(4, " 7") + fetch(5, "7", found(3)));
+    expect_success(run);
+    CHECK(b.wait->outcome().detected_by == "search");
+  }
 }
