@@ -8,6 +8,7 @@
 #include "protocols/mime/headers.hpp"
 #include "protocols/mime/spam_score.hpp"
 #include "scenarios/steps/context.hpp"
+#include "scenarios/steps/hop_report.hpp"
 #include "scenarios/steps/imap_sessions.hpp"
 #include "scenarios/steps/registry.hpp"
 #include "scenarios/steps/servers.hpp"
@@ -35,6 +36,8 @@ class ImapWait final : public StepKind {
         {"keep", KeyType::boolean, "false", "says the probe stays in the mailbox"},
         {"authserv_id", KeyType::string, "the server's host name",
          "names the host whose Authentication-Results are trusted"},
+        {"hops", KeyType::strings, "their numbers",
+         "names the hops the probe passes, oldest first, for the metrics"},
         kSessionKey,
         kTimeoutKey,
         kWarnKey,
@@ -57,6 +60,7 @@ class ImapWait final : public StepKind {
       else
         keys->authserv_id = *v;
     }
+    keys->hops = load_hop_names(in);
     check_mailbox_login(in, s);
     s.keys = std::move(keys);
   }
@@ -82,6 +86,7 @@ class ImapWait final : public StepKind {
       ctx.shared.uidvalidity = oc.uidvalidity;
       ctx.shared.found_in = mailbox_key(ctx.file, step, keys.mailbox);
       report_header(ctx, step, oc.headers, out);
+      report_hops(ctx, oc.headers, keys.hops, out);
       if (auto seen = StepContext::phase_end(o, "search")) {
         ctx.result.seen_at = ctx.timeline.wall_at(*seen);
         if (ctx.shared.queued)

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "scenarios/scenario.hpp"
 
@@ -13,6 +14,8 @@ struct WaitKeys : StepKeys {
   std::chrono::milliseconds poll_interval{250};
   bool keep = false;        // the probe is meant to stay in the mailbox (no imap.delete)
   std::string authserv_id;  // whose Authentication-Results count; "" = the server's host name
+  // Names of the hops the probe passes, oldest first; empty: hops are labelled by number.
+  std::vector<std::string> hops;
 };
 
 // One mailbox as the server sees it: the same URL, user and mailbox name.
