@@ -117,6 +117,8 @@ std::string nagios_line(const RunResult& run) {
   for (const auto& sc : run.scenarios) {
     add(perf(sc.name + " total", sc.duration_s));
     if (sc.delivery_s) add(perf(sc.name + " delivery", *sc.delivery_s));
+    for (const auto& hp : sc.hops)
+      if (hp.delay_s) add(perf(sc.name + " hop " + hp.hop, *hp.delay_s));
     std::map<std::string, int> seen;
     for (const auto& st : sc.steps) {
       if (st.status == "skipped") continue;

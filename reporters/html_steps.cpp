@@ -90,6 +90,31 @@ void bar_row(std::string& h, const Axis& axis, const std::string& row_class,
   h += extra_html + "</div></div>\n";
 }
 
+// The probe's hops under the delivery wait, on the same axis: each from the hop before (the
+// first from the message's Date:) to its own Received: date. Those dates have whole seconds,
+// so a bar spans whole seconds and may start before the scenario; it is cut at the axis.
+void hop_rows(std::string& h, const Axis& axis, const ScenarioResult& sc) {
+  for (const auto& hp : sc.hops) {
+    std::string label = "hop " + escape(hp.hop);
+    if (!hp.by.empty()) label += "<span class=\"lim\">" + escape(hp.by) + "</span>";
+    std::string title = "hop " + hp.hop + (hp.by.empty() ? "" : " by " + hp.by) +
+                        (hp.with.empty() ? "" : " with " + hp.with);
+    if (!hp.at || !hp.delay_s) {
+      bar_row(h, axis, "hop-row", label, "bar hop", 0, 0, title, "no date", "", false);
+      continue;
+    }
+    const double end = std::chrono::duration<double>(*hp.at - sc.started_at).count();
+    const double from = std::max(0.0, std::min(end, end - *hp.delay_s));
+    const double to = std::max(from, std::max(end, end - *hp.delay_s));
+    std::string after = escape(fmt("%.0f s", *hp.delay_s));
+    if (hp.skew) after += "<span class=\"why\">clock skew</span>";
+    title += ", at " + iso8601(*hp.at) + ", " + fmt("%.0f", *hp.delay_s) +
+             " s after the hop before (whole seconds)";
+    bar_row(h, axis, std::string("hop-row") + (hp.skew ? " skew" : ""), label, "bar hop", from,
+            to - from, title, after, "");
+  }
+}
+
 }  // namespace
 
 void waterfall(std::string& h, const ScenarioResult& sc) {
@@ -176,6 +201,7 @@ void waterfall(std::string& h, const ScenarioResult& sc) {
             "bar delivery", *queued, *sc.delivery_s,
             "delivery: queued at " + ms(*queued) + ", visible after " + ms(*sc.delivery_s),
             escape(ms(*sc.delivery_s)), "");
+  hop_rows(h, axis, sc);
   h += "</div>\n";
   h += "<div class=\"legend\"><span><i style=\"background:var(--ok-bar)\"></i>step ok</span>"
        "<span><i style=\"background:var(--warn-bar)\"></i>warning</span>"
@@ -184,8 +210,10 @@ void waterfall(std::string& h, const ScenarioResult& sc) {
        "<span><i style=\"background:#8957e5\"></i>TLS</span>"
        "<span><i style=\"background:#4184e4\"></i>protocol</span>"
        "<span><i style=\"background:#2c4a9a\"></i>message</span>"
-       "<span><i style=\"background:#0b7f86\"></i>delivery wait</span>"
-       "<span><i class=\"limit-sample\" style=\"border-color:var(--warn-bar)\"></i>warn "
+       "<span><i style=\"background:#0b7f86\"></i>delivery wait</span>";
+  if (!sc.hops.empty())
+    h += "<span><i style=\"background:#5fb3b9\"></i>hop (Received: dates, whole seconds)</span>";
+  h += "<span><i class=\"limit-sample\" style=\"border-color:var(--warn-bar)\"></i>warn "
        "threshold</span>"
        "<span><i class=\"limit-sample\" style=\"border-color:var(--crit)\"></i>crit "
        "threshold</span></div>\n";

@@ -125,6 +125,9 @@ std::string render_metrics(const RunResult& run, const ReportContext& ctx, bool 
   e.family("mailcanary_auth_result_info",
            "1 for each SPF, DKIM, DMARC and ARC verdict the trusted host gave the probe.");
   e.family("mailcanary_spam_score", "A spam scanner's score of the probe, as it wrote it.");
+  e.family("mailcanary_hop_delay_seconds",
+           "Time from the hop before to each hop of the probe, from its Received: dates (whole "
+           "seconds; the first hop from the Date:).");
 
   std::map<std::string, double> last_success(ctx.last_success.begin(), ctx.last_success.end());
   for (const auto& sc : run.scenarios) {
@@ -149,6 +152,10 @@ std::string render_metrics(const RunResult& run, const ReportContext& ctx, bool 
       sl.emplace_back("source", sp.source);
       e.add("mailcanary_spam_score", sl, sp.score);
     }
+    for (const auto& hp : sc.hops)
+      if (hp.delay_s)
+        e.add("mailcanary_hop_delay_seconds", {{"scenario", sc.name}, {"hop", hp.hop}},
+              *hp.delay_s);
 
     const auto labels = step_labels(sc);
     bool failure_reported = false;

@@ -102,6 +102,16 @@ struct SpamScoreResult {
   std::optional<double> threshold;
 };
 
+// One hop of the delivered probe, from its Received: field; a scenario lists them oldest first.
+struct HopResult {
+  std::string hop;   // its label: the name the file gives it, else its number "1", "2", ...
+  std::string by;    // the host that wrote the field
+  std::string with;  // the protocol it took the probe with: "ESMTPSA", "LMTP"
+  std::optional<Wall::time_point> at;  // the field's date, whole seconds
+  std::optional<double> delay_s;       // since the hop before (the first: since the Date:)
+  bool skew = false;                   // earlier than the hop before: the clocks disagree
+};
+
 struct ScenarioResult {
   std::string name;
   Status status = Status::ok;
@@ -119,6 +129,7 @@ struct ScenarioResult {
   // From the delivered probe's header: the verdicts of the trusted host, and spam scores.
   std::vector<AuthVerdictResult> auth_results;
   std::vector<SpamScoreResult> spam_scores;
+  std::vector<HopResult> hops;  // the probe's path, as the imap.wait that found it read it
 };
 
 struct RunResult {

@@ -8,6 +8,7 @@
 #include "protocols/mime/headers.hpp"
 #include "protocols/mime/spam_score.hpp"
 #include "scenarios/steps/context.hpp"
+#include "scenarios/steps/hop_report.hpp"
 #include "scenarios/steps/imap_sessions.hpp"
 #include "scenarios/steps/registry.hpp"
 #include "scenarios/steps/servers.hpp"
@@ -38,6 +39,8 @@ class ImapWait final : public StepKind {
         {"keep", KeyType::boolean, "false", "says the probe stays in the mailbox"},
         {"authserv_id", KeyType::string, "the server's host name",
          "names the host whose Authentication-Results are trusted"},
+        {"hops", KeyType::strings, "their numbers",
+         "names the hops the probe passes, oldest first, for the metrics"},
         kSessionKey,
         kTimeoutKey,
         kWarnKey,
@@ -61,6 +64,7 @@ class ImapWait final : public StepKind {
       else
         keys->authserv_id = *v;
     }
+    keys->hops = load_hop_names(in);
     check_mailbox_login(in, s);
     s.keys = std::move(keys);
   }
@@ -89,6 +93,7 @@ class ImapWait final : public StepKind {
       ctx.shared.found_in = mailbox_key(ctx.file, step, keys.mailbox);
       report_detection(ctx, o, oc, out);
       report_header(ctx, step, oc.headers, out);
+      report_hops(ctx, oc.headers, keys.hops, out);
     }
     // Polling that runs into the deadline means the mail did not arrive in time; that is a
     // delivery failure, not a server that stopped answering.

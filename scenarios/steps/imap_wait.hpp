@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "scenarios/scenario.hpp"
 
@@ -14,6 +15,8 @@ struct WaitKeys : StepKeys {
   bool idle = true;         // IDLE where the server offers it
   bool keep = false;        // the probe is meant to stay in the mailbox (no imap.delete)
   std::string authserv_id;  // whose Authentication-Results count; "" = the server's host name
+  // Names of the hops the probe passes, oldest first; empty: hops are labelled by number.
+  std::vector<std::string> hops;
 };
 
 // One mailbox as the server sees it: the same URL, user and mailbox name.

@@ -32,6 +32,7 @@ known=(
   mailcanary_pending_probes
   mailcanary_auth_result_info
   mailcanary_spam_score
+  mailcanary_hop_delay_seconds
 )
 
 tmp=$(mktemp -d)

@@ -171,6 +171,10 @@ RunResult sample_run() {
     sc.duration_s = del.start_s + del.duration_s + 0.002;
     sc.steps = {send, wait, del};
     sc.pending = 1;
+    // Received: dates have whole seconds: 12:00:01, 12:00:10, 12:00:12 (the Date: 12:00:00).
+    sc.hops = {{"mx", "mx.example.test", "ESMTPS", at(0.877), 1.0, false},
+               {"filter", "filter.example.test", "ESMTP", at(9.877), 9.0, false},
+               {"mailstore", "store.example.test", "LMTP", at(11.877), 2.0, false}};
     run.scenarios.push_back(sc);
   }
   {
@@ -408,6 +412,9 @@ TEST_CASE("HTML: self-contained, one waterfall per scenario, hostile text escape
   }
   // Delivery bars for the two scenarios that were delivered, none for the others.
   CHECK(count(h, "class=\"bar delivery\"") == 2);
+  // The mx scenario's three hops under its delivery bar, labelled by the file's names.
+  CHECK(count(h, "class=\"bar hop\"") == 3);
+  CHECK(h.find("hop mailstore<span class=\"lim\">store.example.test</span>") != std::string::npos);
   // Every step and phase of the first scenario has a bar.
   std::size_t bars = 0;
   for (const auto& st : run.scenarios[0].steps) bars += 1 + st.phases.size();
