@@ -57,9 +57,11 @@ bool parse_duration(const std::string& text, std::chrono::milliseconds& out, boo
       total_ms += n * 60'000;
     else if (unit == "h")
       total_ms += n * 3'600'000;
+    else if (unit == "d")
+      total_ms += n * 86'400'000;
     else
       return false;
-    // Each term is below 10^9 hours, so one addition cannot overflow before this check.
+    // Each term is below 10^9 days, so one addition cannot overflow before this check.
     if (total_ms > kMaxMs) {
       if (too_long != nullptr) *too_long = true;
       return false;

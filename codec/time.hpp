@@ -35,7 +35,7 @@ std::string rfc5322_date(Wall::time_point t);
 // can overflow and no deadline computed from one can either.
 inline constexpr std::chrono::hours kMaxDuration{24 * 365};
 
-// Parses "250ms", "10s", "2m", "1h", "1m30s"; false on anything else, and on anything longer
+// Parses "250ms", "10s", "2m", "1h", "21d", "1m30s"; false on anything else, and on anything longer
 // than kMaxDuration (then *too_long is set, when given).
 bool parse_duration(const std::string& text, std::chrono::milliseconds& out,
                     bool* too_long = nullptr);

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "probe/state.hpp"
+#include "probe/tls_expiry.hpp"
 #include "probe/token.hpp"
 #include "scenarios/steps/context.hpp"
 #include "scenarios/steps/imap_sessions.hpp"
@@ -146,6 +147,7 @@ struct ScenarioRun {
       } else {
         apply_thresholds(step, sr);
       }
+      result.status = worst(result.status, judge_tls_expiry(sr, clock.wall_now()));
       result.steps.push_back(std::move(sr));
     }
     result.duration_s = c.timeline.offset_s(clock.now());

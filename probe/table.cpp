@@ -41,9 +41,15 @@ void print_table(std::ostream& out, const RunResult& run) {
       out << "\n";
       for (const auto& ph : st.phases)
         out << "    " << pad(ph.name, 30) << ms(ph.start_s) << "  " << ms(ph.duration_s) << "\n";
-      if (st.tls)
+      if (st.tls) {
         out << "    tls " << st.tls->version << " " << st.tls->cipher
             << (st.tls->verified ? " verified" : " NOT verified") << "\n";
+        if (!st.tls->fingerprint_sha256.empty())
+          out << "    certificate sha256 " << st.tls->fingerprint_sha256 << "\n";
+        if (const auto note = tls_expiry_note(st); !note.empty())
+          out << "    " << (*st.tls->expiry_threshold == "crit" ? "CRITICAL" : "WARNING") << ": "
+              << note << "\n";
+      }
       // The kind's own facts, each as it words itself: a new kind needs nothing here.
       for (const auto& d : st.details)
         if (!d.text.empty()) out << "    " << d.text << "\n";

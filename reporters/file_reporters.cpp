@@ -85,6 +85,14 @@ std::string problem_of(const ScenarioResult& sc) {
     }
     return s;
   }
+  // A certificate within its threshold, critical first: the round trip itself worked.
+  auto expiring = [&](const char* threshold) -> std::string {
+    for (const auto& st : sc.steps)
+      if (st.tls && st.tls->expiry_threshold == threshold)
+        return sc.name + ": " + st.step + " " + tls_expiry_note(st);
+    return {};
+  };
+  if (auto p = expiring("crit"); !p.empty()) return p;
   // Why a step that ran to the end is a warning, in the step kind's own words.
   for (const auto& st : sc.steps)
     if (st.note) return sc.name + ": " + st.step + " " + *st.note;
@@ -94,6 +102,7 @@ std::string problem_of(const ScenarioResult& sc) {
       return sc.name + ": " + st.step + " took " + seconds(st.duration_s) + "s > " + *st.threshold +
              " " + (limit ? seconds(*limit) + "s" : "");
     }
+  if (auto p = expiring("warn"); !p.empty()) return p;
   return sc.name + ": " + std::string(to_string(sc.status));
 }
 

@@ -126,7 +126,11 @@ class Page {
              f.message;
     }
     for (const auto& st : sc.steps)
+      if (st.tls && st.tls->expiry_threshold == "crit") return st.step + " " + tls_expiry_note(st);
+    for (const auto& st : sc.steps)
       if (st.threshold) return st.step + " over its " + *st.threshold + " threshold";
+    for (const auto& st : sc.steps)
+      if (const auto note = tls_expiry_note(st); !note.empty()) return st.step + " " + note;
     return "delivered and checked";
   }
 
@@ -154,6 +158,11 @@ class Page {
       if (st.threshold)
         notes += std::string("<li class=\"") + (*st.threshold == "crit" ? "crit" : "warn") +
                  "-text\">" + escape(threshold_note(st)) + "</li>";
+    for (const auto& st : sc.steps)
+      if (const auto note = tls_expiry_note(st); !note.empty())
+        notes += std::string("<li class=\"") +
+                 (*st.tls->expiry_threshold == "crit" ? "crit" : "warn") + "-text\">" +
+                 escape(st.step + " " + note) + "</li>";
     if (sc.queued_at || sc.seen_at) {
       notes += "<li>";
       if (sc.queued_at) notes += "queued " + escape(iso8601(*sc.queued_at));

@@ -242,12 +242,22 @@ void steps_table(std::string& h, const ScenarioResult& sc) {
     if (st.tls) {
       if (st.tls->cert_not_after)
         h += "not after " + escape(day_of(iso8601(*st.tls->cert_not_after)));
+      const auto& within = st.tls->expiry_threshold;
       if (st.tls->chain_expiry_s) {
         const double days = *st.tls->chain_expiry_s / 86400.0;
-        const char* cls = days < 0 ? "tls-bad" : days < 14 ? "soon" : "";
+        const char* cls = days < 0 || within == "crit" ? "tls-bad"
+                          : days < 14 || within        ? "soon"
+                                                       : "";
         h += std::string(st.tls->cert_not_after ? "<br>" : "") + "<span class=\"" + cls +
              "\">chain expires in " + fmt("%.0f", std::floor(days)) + " days</span>";
       }
+      if (within)
+        h += "<br><span class=\"" + std::string(*within == "crit" ? "crit" : "warn") +
+             "-text\">within its " + escape(*within) + " threshold</span>";
+      if (!st.tls->fingerprint_sha256.empty())
+        h += "<br><span class=\"mono fp\" title=\"SHA-256 fingerprint of the server's "
+             "certificate\">sha256 " +
+             escape(st.tls->fingerprint_sha256) + "</span>";
     }
     h += "</td><td>";
     std::string d;

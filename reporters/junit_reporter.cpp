@@ -49,6 +49,9 @@ std::string failure_text(const ScenarioResult& sc) {
   }
   for (const auto& st : sc.steps)
     if (st.threshold) out += "threshold: " + threshold_note(st) + "\n";
+  for (const auto& st : sc.steps)
+    if (const auto note = tls_expiry_note(st); !note.empty())
+      out += "certificate: " + st.step + " " + note + "\n";
   if (const StepResult* st = failed_step(sc)) {
     if (!st->server.empty())
       out += "server: " + st->server + (st->address.empty() ? "" : " (" + st->address + ")") + "\n";
@@ -73,6 +76,9 @@ std::pair<std::string, std::string> failure_head(const ScenarioResult& sc) {
   for (const auto& st : sc.steps)
     if (st.threshold && *st.threshold == "crit")
       return {st.step + ": " + "crit threshold", "threshold"};
+  for (const auto& st : sc.steps)
+    if (st.tls && st.tls->expiry_threshold == "crit")
+      return {st.step + ": certificate expiry crit threshold", "tls_expiry"};
   return {"scenario failed", "failed"};
 }
 
@@ -82,6 +88,10 @@ std::string summary(const ScenarioResult& sc) {
   for (const auto& st : sc.steps)
     if (st.threshold)
       out += (*st.threshold == "crit" ? "CRITICAL: " : "WARNING: ") + threshold_note(st) + "\n";
+  for (const auto& st : sc.steps)
+    if (const auto note = tls_expiry_note(st); !note.empty())
+      out += (*st.tls->expiry_threshold == "crit" ? "CRITICAL: " : "WARNING: ") + st.step + " " +
+             note + "\n";
   // A non-critical failure (a copy in Junk with "junk": "warn") is worth a line too.
   if (sc.failure && (sc.status == Status::ok || sc.status == Status::warning))
     out += "WARNING: " + failure_head(sc).first + " - " + sc.failure->failure.message + "\n";
@@ -91,6 +101,8 @@ std::string summary(const ScenarioResult& sc) {
     out += "step " + st.step + ": " + st.status + ", " + secs(st.duration_s) + " s";
     if (!st.server.empty()) out += ", " + st.server;
     if (st.tls) out += ", " + st.tls->version + (st.tls->verified ? "" : " NOT verified");
+    if (st.tls && !st.tls->fingerprint_sha256.empty())
+      out += ", sha256 " + st.tls->fingerprint_sha256;
     for (const auto& d : st.details)
       if (d.summary && !d.text.empty()) out += ", " + d.text;
     out += "\n";

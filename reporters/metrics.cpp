@@ -117,6 +117,8 @@ std::string render_metrics(const RunResult& run, const ReportContext& ctx, bool 
   e.family("mailcanary_tls_cert_expiry_timestamp_seconds",
            "Earliest expiry in the verified certificate chain (else the leaf's).");
   e.family("mailcanary_tls_info", "TLS version and cipher of a step's connection.");
+  e.family("mailcanary_tls_cert_expiry_threshold_seconds",
+           "The server's tls.expiry_warn and expiry_crit: time left before expiry that alarms.");
   e.family("mailcanary_last_run_timestamp_seconds", "When the scenario last ran.");
   e.family("mailcanary_last_success_timestamp_seconds", "When the scenario last succeeded.");
   e.family("mailcanary_late_probes", "Probes of earlier runs found late in this run.");
@@ -189,6 +191,11 @@ std::string render_metrics(const RunResult& run, const ReportContext& ctx, bool 
         else if (st.tls->cert_not_after)
           expiry = unix_seconds(*st.tls->cert_not_after);
         if (expiry) e.add("mailcanary_tls_cert_expiry_timestamp_seconds", ss, std::round(*expiry));
+        for (const auto& [name, limit] :
+             {std::pair{"warn", st.tls->expiry_warn_s}, std::pair{"crit", st.tls->expiry_crit_s}})
+          if (limit)
+            e.add("mailcanary_tls_cert_expiry_threshold_seconds",
+                  {{"scenario", sc.name}, {"step", labels[i]}, {"threshold", name}}, *limit);
       }
       if (sc.failure && st.status == "failed") {
         failure_reported = true;

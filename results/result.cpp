@@ -1,5 +1,6 @@
 #include "results/result.hpp"
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 namespace mc {
@@ -87,6 +88,16 @@ json step_json(const StepResult& s) {
     t["chain_expiry_s"] = s.tls->chain_expiry_s
                               ? json(static_cast<long long>(*s.tls->chain_expiry_s))
                               : json(nullptr);
+    if (!s.tls->fingerprint_sha256.empty()) t["fingerprint_sha256"] = s.tls->fingerprint_sha256;
+    if (!s.tls->expiry_subject.empty()) {
+      t["expiry_subject"] = s.tls->expiry_subject;
+      t["expiry_depth"] = s.tls->expiry_depth;
+    }
+    if (s.tls->expiry_left_s)
+      t["expiry_days_left"] = static_cast<long long>(std::floor(*s.tls->expiry_left_s / 86400));
+    if (s.tls->expiry_warn_s) t["expiry_warn_s"] = *s.tls->expiry_warn_s;
+    if (s.tls->expiry_crit_s) t["expiry_crit_s"] = *s.tls->expiry_crit_s;
+    if (s.tls->expiry_threshold) t["expiry_threshold"] = *s.tls->expiry_threshold;
     j["tls"] = std::move(t);
   }
   if (s.threshold) j["threshold"] = *s.threshold;
@@ -166,6 +177,48 @@ std::string failure_place(const ScenarioResult& sc, std::string_view separator) 
   const std::string& phase = sc.failure->failure.phase;
   if (!phase.empty()) where += (where.empty() ? "" : std::string(separator)) + phase;
   return where;
+}
+
+namespace {
+
+// "2 days", "1 day", "5 hours", "less than an hour": whole units, rounded down.
+std::string left_text(double s) {
+  auto count = [](long long n, const char* unit) {
+    return std::to_string(n) + " " + unit + (n == 1 ? "" : "s");
+  };
+  if (s >= 86400) return count(static_cast<long long>(s / 86400), "day");
+  if (s >= 3600) return count(static_cast<long long>(s / 3600), "hour");
+  return "less than an hour";
+}
+
+// A threshold as the file gave it: "7 days" for whole days, else "36h", "90m".
+std::string threshold_text(double s) {
+  const auto ms = static_cast<long long>(s * 1000 + 0.5);
+  if (ms > 0 && ms % 86'400'000 == 0) {
+    const long long days = ms / 86'400'000;
+    return std::to_string(days) + (days == 1 ? " day" : " days");
+  }
+  return format_duration(std::chrono::milliseconds(ms));
+}
+
+}  // namespace
+
+std::string tls_expiry_note(const StepResult& st) {
+  if (!st.tls || !st.tls->expiry_threshold || !st.tls->expiry_left_s) return {};
+  const TlsFacts& t = *st.tls;
+  const bool crit = *t.expiry_threshold == "crit";
+  const auto& limit = crit ? t.expiry_crit_s : t.expiry_warn_s;
+  std::string out = "certificate";
+  if (!t.expiry_subject.empty()) out += " " + t.expiry_subject;
+  if (t.expiry_depth > 0) out += " (depth " + std::to_string(t.expiry_depth) + " in the chain)";
+  if (!st.server.empty()) out += " of " + st.server;
+  const double left = *t.expiry_left_s;
+  out += left < 0 ? " expired " + left_text(-left) + " ago" : " expires in " + left_text(left);
+  const auto& when = t.chain_not_after ? t.chain_not_after : t.cert_not_after;
+  if (when) out += " (" + iso8601(*when) + ")";
+  out += ", within the " + *t.expiry_threshold + " threshold";
+  if (limit) out += " of " + threshold_text(*limit);
+  return out;
 }
 
 const StepResult* failed_step(const ScenarioResult& sc) {

@@ -39,6 +39,17 @@ struct TlsFacts {
   std::optional<Wall::time_point> cert_not_after;  // the leaf certificate
   std::optional<double> chain_expiry_s;  // earliest expiry in the verified chain, from now
   std::optional<Wall::time_point> chain_not_after;  // that same earliest expiry, as a time
+  // The leaf's SHA-256 fingerprint as `openssl x509 -fingerprint -sha256` prints it: "AB:CD:...".
+  std::string fingerprint_sha256;
+  // The certificate that expires first (of the verified chain, else the leaf): its subject
+  // (RFC 2253) and its depth in the chain, 0 for the leaf.
+  std::string expiry_subject;
+  int expiry_depth = 0;
+  // The server's tls.expiry_warn / expiry_crit, and what they made of the days left.
+  std::optional<double> expiry_warn_s;
+  std::optional<double> expiry_crit_s;
+  std::optional<double> expiry_left_s;          // from the end of the step, by the run's clock
+  std::optional<std::string> expiry_threshold;  // "warn" or "crit" when within one
 };
 
 // A fact that only one step kind reports (a queue id, the UIDs found), rendered the same way by
@@ -149,6 +160,11 @@ std::string reply_text(const ServerReply& r);
 // Where a scenario's failure happened, for people: "smtp.send/banner", or only the phase
 // ("queued") when no step owns it. `separator` goes between step and phase.
 std::string failure_place(const ScenarioResult& sc, std::string_view separator = "/");
+
+// Why a step's certificate is a warning or critical, for people: "certificate CN=mx.example.test
+// of smtp://mx.example.test:25 expires in 2 days (2026-11-25T12:00:00.000Z), within the crit
+// threshold of 7 days". Empty when it is within no threshold.
+std::string tls_expiry_note(const StepResult& st);
 
 // The step a scenario's failure happened in: the failed step of that name, else the last one.
 const StepResult* failed_step(const ScenarioResult& sc);

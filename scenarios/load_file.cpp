@@ -16,7 +16,8 @@ void Loader::load_tls(const json& j, const std::string& where, Tls& tls) {
     problem(where, "must be an object like {\"ca_file\": \"ca.pem\"}");
     return;
   }
-  known_keys(j, where, {"ca_file", "server_name", "verify", "min_version"});
+  known_keys(j, where,
+             {"ca_file", "server_name", "verify", "min_version", "expiry_warn", "expiry_crit"});
   if (auto s = get_string(j, "ca_file", where)) {
     tls.ca_file = resolve_path(*s);
     std::error_code ec;
@@ -36,6 +37,50 @@ void Loader::load_tls(const json& j, const std::string& where, Tls& tls) {
     else
       tls.verify = it->get<bool>();
   }
+  tls.expiry_warn = get_duration(j, "expiry_warn", where);
+  tls.expiry_crit = get_duration(j, "expiry_crit", where);
+}
+
+namespace {
+
+// "21d" for whole days, as such thresholds are written; else "36h", "90m".
+std::string days_or_duration(milliseconds d) {
+  if (d.count() % 86'400'000 == 0) return std::to_string(d.count() / 86'400'000) + "d";
+  return format_duration(d);
+}
+
+}  // namespace
+
+void Loader::check_expiry_order(const Tls& tls, const std::string& where, bool warn_inherited,
+                                bool crit_inherited) {
+  if (!tls.expiry_warn || !tls.expiry_crit || *tls.expiry_crit < *tls.expiry_warn) return;
+  if (warn_inherited && crit_inherited) return;  // defaults.tls has the problem, and says so
+  const char* from = " (from defaults.tls)";
+  problem(where + (crit_inherited ? ".expiry_warn" : ".expiry_crit"),
+          "expiry_crit " + days_or_duration(*tls.expiry_crit) + (crit_inherited ? from : "") +
+              " is not below expiry_warn " + days_or_duration(*tls.expiry_warn) +
+              (warn_inherited ? from : "") +
+              ": crit is the fewer days left, so lower expiry_crit or raise expiry_warn");
+}
+
+void Loader::inherit_expiry(const json* own, const Tls& defaults, const std::string& where,
+                            Server& s) {
+  if (own == nullptr || !own->is_object()) return;  // defaults.tls as a whole, checked there
+  // Thresholds only add a check, so a server's own tls keeps those of defaults.tls it does not
+  // set, unlike its trust settings.
+  const bool warn_inherited = !s.tls.expiry_warn && defaults.expiry_warn;
+  const bool crit_inherited = !s.tls.expiry_crit && defaults.expiry_crit;
+  if (warn_inherited) s.tls.expiry_warn = defaults.expiry_warn;
+  if (crit_inherited) s.tls.expiry_crit = defaults.expiry_crit;
+  check_expiry_order(s.tls, where + ".tls", warn_inherited, crit_inherited);
+  if (s.implicit_tls || s.starttls != StartTls::off) return;
+  for (const char* key : {"expiry_warn", "expiry_crit"})
+    if (own->contains(key)) {
+      problem(where + ".tls." + key,
+              "this server's \"starttls\" is \"off\": its connections carry no certificate to "
+              "check; remove the expiry thresholds, or set \"starttls\" to \"required\"");
+      return;
+    }
 }
 
 std::optional<StartTls> Loader::parse_starttls(const json& obj, const std::string& where) {
@@ -73,7 +118,10 @@ File Loader::load_root(const json& root) {
           default_source.known = true;
         }
       }
-      if (auto t = it->find("tls"); t != it->end()) load_tls(*t, "defaults.tls", default_tls);
+      if (auto t = it->find("tls"); t != it->end()) {
+        load_tls(*t, "defaults.tls", default_tls);
+        check_expiry_order(default_tls, "defaults.tls", false, false);
+      }
     }
   }
   load_servers(root, default_tls, f);
@@ -200,6 +248,7 @@ void Loader::load_servers(const json& root, const Tls& default_tls, File& f) {
                 "against the system trust store, not defaults.tls.ca_file; add \"ca_file\" "
                 "here if that CA signed its certificate");
     }
+    if (auto t = sj.find("tls"); t != sj.end()) inherit_expiry(&*t, default_tls, where, s);
     if (auto a = sj.find("allow_plaintext_auth"); a != sj.end()) {
       if (!a->is_boolean())
         problem(where + ".allow_plaintext_auth", "must be true or false");

@@ -98,6 +98,13 @@ class Loader {
 
   void load_tls(const json& j, const std::string& where, Tls& tls);
 
+  // expiry_crit must be below expiry_warn; `*_inherited` names a key taken from defaults.tls.
+  void check_expiry_order(const Tls& tls, const std::string& where, bool warn_inherited,
+                          bool crit_inherited);
+
+  // The expiry thresholds of defaults.tls that the server's own tls (`own`) does not set.
+  void inherit_expiry(const json* own, const Tls& defaults, const std::string& where, Server& s);
+
   std::optional<StartTls> parse_starttls(const json& obj, const std::string& where);
 
   File load_root(const json& root);

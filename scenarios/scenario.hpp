@@ -25,6 +25,10 @@ struct Tls {
   std::string server_name;
   bool verify = true;
   std::string min_version;
+  // Thresholds on the days the certificate chain has left: within one, the step is a warning
+  // or critical. Each comes from defaults.tls unless the server's own tls gives it.
+  std::optional<milliseconds> expiry_warn;
+  std::optional<milliseconds> expiry_crit;
 };
 
 struct Server {

@@ -63,7 +63,15 @@ SessionOptions StepContext::session_options(const Server& server, Mono::time_poi
 void StepContext::record(const Server& server, const SessionOutcome& o, StepResult& out) const {
   out.server = server.url;
   if (!o.address.empty()) out.address = o.address;
-  if (o.tls) out.tls = o.tls;
+  if (o.tls) {
+    out.tls = o.tls;
+    auto seconds = [](const std::optional<milliseconds>& d) -> std::optional<double> {
+      if (!d) return std::nullopt;
+      return std::chrono::duration<double>(*d).count();
+    };
+    out.tls->expiry_warn_s = seconds(server.tls.expiry_warn);
+    out.tls->expiry_crit_s = seconds(server.tls.expiry_crit);
+  }
   for (const auto& p : o.phases)
     out.phases.push_back({p.name, timeline.offset_s(p.start), Stopwatch::seconds(p.end - p.start)});
 }

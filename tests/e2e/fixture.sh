@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 base=${MC_E2E_PORT_BASE:-11000}
 export MC_MX_PORT=$((base + 25)) MC_SUBMISSION_PORT=$((base + 587)) MC_SMTPS_PORT=$((base + 465))
 export MC_IMAP_PORT=$((base + 143)) MC_IMAPS_PORT=$((base + 993)) MC_POP3_PORT=$((base + 110))
-export MC_POP3S_PORT=$((base + 995))
+export MC_POP3S_PORT=$((base + 995)) MC_SHORTCERT_PORT=$((base + 466))
 export MC_PROBE_PASSWORD='sentinel-Pw "q\uoted" 7f3a9c'
 # Every test run starts from empty mailboxes and an empty queue.
 if [[ $cmd == start ]]; then

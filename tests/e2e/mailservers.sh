@@ -14,6 +14,8 @@
 #   MC_IMAPS_PORT       (10993) Dovecot IMAP over implicit TLS
 #   MC_POP3_PORT        (10110) Dovecot POP3 (STLS; no plaintext login before TLS)
 #   MC_POP3S_PORT       (10995) Dovecot POP3 over implicit TLS
+#   MC_SHORTCERT_PORT   (unset) only when set: a Postfix MX whose certificate expires in
+#                       3 days (see shortcert_listener)
 # Postfix hands mail for example.test to Dovecot over LMTP (unix socket), which
 # stores it as Maildir under DIR/mail owned by the system user "vmail".
 #
@@ -64,6 +66,7 @@ IMAP_PORT=${MC_IMAP_PORT:-10143}
 IMAPS_PORT=${MC_IMAPS_PORT:-10993}
 POP3_PORT=${MC_POP3_PORT:-10110}
 POP3S_PORT=${MC_POP3S_PORT:-10995}
+SHORTCERT_PORT=${MC_SHORTCERT_PORT:-}
 
 # Set by main(); all other paths derive from it.
 DIR=
@@ -78,13 +81,13 @@ usage() {
 usage: mailservers.sh start DIR    start (or restart) Postfix + Dovecot under DIR
        mailservers.sh stop DIR     stop them (succeeds if nothing runs)
 Ports: MC_MX_PORT MC_SUBMISSION_PORT MC_SMTPS_PORT MC_IMAP_PORT MC_IMAPS_PORT
-       MC_POP3_PORT MC_POP3S_PORT. Passwords: MC_PROBE_PASSWORD MC_USERS_PASSWORD.
+       MC_POP3_PORT MC_POP3S_PORT [MC_SHORTCERT_PORT]. Passwords: MC_PROBE_PASSWORD MC_USERS_PASSWORD.
 EOF
     exit 2
 }
 
 all_ports() {
-    echo "$MX_PORT $SUBMISSION_PORT $SMTPS_PORT $IMAP_PORT $IMAPS_PORT $POP3_PORT $POP3S_PORT"
+    echo "$MX_PORT $SUBMISSION_PORT $SMTPS_PORT $IMAP_PORT $IMAPS_PORT $POP3_PORT $POP3S_PORT${SHORTCERT_PORT:+ $SHORTCERT_PORT}"
 }
 
 # ---------------------------------------------------------------------------
@@ -263,7 +266,7 @@ check_prereqs() {
     for p in $(all_ports); do
         if [[ ! $p =~ ^[0-9]+$ ]] || (( p < 1 || p > 65535 )); then die "invalid port '$p'"; fi
     done
-    [[ $(all_ports | tr ' ' '\n' | sort -u | wc -l) -eq 7 ]] || die "ports must be distinct: $(all_ports)"
+    [[ $(all_ports | tr ' ' '\n' | sort -u | wc -l) -eq $(all_ports | wc -w) ]] || die "ports must be distinct: $(all_ports)"
     [[ $HOST =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$ ]] ||
         die "MC_LISTEN_ADDR must be a 127.x.y.z loopback address (got '$HOST')"
 }
@@ -728,6 +731,40 @@ start_postfix() {
 }
 
 # ---------------------------------------------------------------------------
+# A certificate about to expire (only with MC_SHORTCERT_PORT)
+# ---------------------------------------------------------------------------
+
+# One more Postfix listener, an MX like MX_PORT (STARTTLS optional, no AUTH), whose certificate
+# DIR/shortcert.pem (the server's key and names, signed by the same CA) is valid for 3 days
+# from this start: the certificate expiry threshold tests send through it. Issued anew at every
+# start, so the days it has left are always the same. Without MC_SHORTCERT_PORT, nothing.
+shortcert_listener() {
+    [[ -n $SHORTCERT_PORT ]] || return 0
+    local cnf=$DIR/.openssl.cnf
+    # The CA must outlive it, or the chain's earliest expiry would be the CA's.
+    if ! openssl x509 -in "$DIR/ca.pem" -noout -checkend $((4 * 86400)) >/dev/null 2>&1; then
+        log "renewing the test CA: it would expire before the short-lived certificate"
+        rm -f "$DIR/ca.pem"
+        ensure_tls
+    fi
+    openssl req -new -config "$cnf" -key "$DIR/server.key" -out "$DIR/shortcert.csr" \
+        -subj "/O=mailcanary test/CN=$MAIL_HOSTNAME" 2>/dev/null ||
+        die "creating the short-lived certificate's CSR failed"
+    openssl x509 -req -in "$DIR/shortcert.csr" -CA "$DIR/ca.pem" -CAkey "$DIR/ca.key" \
+        -set_serial "0x$(openssl rand -hex 15)" -days 3 \
+        -extfile "$cnf" -extensions v3_server -out "$DIR/shortcert.pem" 2>/dev/null ||
+        die "signing the short-lived certificate failed"
+    rm -f "$DIR/shortcert.csr"
+    chmod 0644 "$DIR/shortcert.pem"
+    cat >> "$PF_DIR/master.cf" <<EOF
+$HOST:$SHORTCERT_PORT inet n - n - - smtpd
+  -o syslog_name=postfix/shortcert
+  -o smtpd_tls_cert_file=$DIR/shortcert.pem
+EOF
+    touch -d '-5 seconds' "$PF_DIR/master.cf"
+}
+
+# ---------------------------------------------------------------------------
 # Readiness
 # ---------------------------------------------------------------------------
 
@@ -801,6 +838,8 @@ write_env() {
             MC_POSTFIX_LOG "$PF_LOG" \
             MC_DOVECOT_CONFIG "$DC_CONF" \
             MC_DOVECOT_LOG "$DC_LOG"
+        [[ -z $SHORTCERT_PORT ]] ||
+            printf '%s=%q\n' MC_SHORTCERT_PORT "$SHORTCERT_PORT" MC_SHORTCERT_CERT "$DIR/shortcert.pem"
     } > "$tmp"
     mv -f "$tmp" "$DIR/env"
 }
@@ -854,6 +893,7 @@ do_start() {
     ensure_accounts
     write_dovecot_conf
     write_postfix_conf
+    shortcert_listener
 
     trap on_exit EXIT
     # Dovecot first: Postfix needs its LMTP and auth sockets to do anything.

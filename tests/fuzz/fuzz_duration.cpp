@@ -1,5 +1,5 @@
 // parse_duration on arbitrary text, against a reference reading of the grammar: one or more
-// terms of 1 to 9 digits and a unit (ms, s, m, h), summed left to right; past kMaxDuration the
+// terms of 1 to 9 digits and a unit (ms, s, m, h, d), summed left to right; past kMaxDuration the
 // text is refused as too long.
 //
 // Asserts beyond "no crash" (and no overflow, which UBSan would report): parse_duration accepts
@@ -46,6 +46,8 @@ Verdict reference(const std::string& text, __int128& total) {
       total += n * 60'000;
     } else if (unit == "h") {
       total += n * 3'600'000;
+    } else if (unit == "d") {
+      total += n * 86'400'000;
     } else {
       return Verdict::refused;
     }

@@ -25,6 +25,7 @@ known=(
   mailcanary_failure_info
   mailcanary_tls_cert_expiry_timestamp_seconds
   mailcanary_tls_info
+  mailcanary_tls_cert_expiry_threshold_seconds
   mailcanary_last_run_timestamp_seconds
   mailcanary_last_success_timestamp_seconds
   mailcanary_late_probes

@@ -259,7 +259,7 @@ class ScriptedConnection final : public mc::Connection {
       if (o_.implicit_tls) {
         enter("tls_handshake");
         p_.clock.advance(3ms);
-        tls_ = mc::TlsFacts{"TLSv1.3", "TLS_AES_256_GCM_SHA384", true, {}, {}, {}};
+        tls_ = handshake();
       }
     }
     Action a = m.start();
@@ -292,7 +292,7 @@ class ScriptedConnection final : public mc::Connection {
         }
         case Action::Kind::start_tls:
           p_.clock.advance(3ms);
-          tls_ = mc::TlsFacts{"TLSv1.3", "TLS_AES_256_GCM_SHA384", true, {}, {}, {}};
+          tls_ = handshake();
           a = m.on_tls();
           break;
         case Action::Kind::wait:
@@ -320,6 +320,20 @@ class ScriptedConnection final : public mc::Connection {
   }
   void close_phase() {
     if (!out_.phases.empty()) out_.phases.back().end = p_.clock.now();
+  }
+  mc::TlsFacts handshake() const {
+    mc::TlsFacts t;
+    t.version = "TLSv1.3";
+    t.cipher = "TLS_AES_256_GCM_SHA384";
+    t.verified = true;
+    if (p_.cert_not_after) {
+      t.cert_not_after = t.chain_not_after = p_.cert_not_after;
+      t.chain_expiry_s =
+          std::chrono::duration<double>(*p_.cert_not_after - p_.clock.wall_now()).count();
+      t.expiry_subject = "CN=mail.test";
+    }
+    t.fingerprint_sha256 = p_.cert_fingerprint;
+    return t;
   }
   mc::SessionOutcome timeout() {
     const std::string phase = current_.empty() ? "connect" : current_;

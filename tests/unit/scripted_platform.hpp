@@ -58,6 +58,10 @@ struct Platform {
   std::uint32_t uidvalidity = 1700000000;
   std::string password = "S3ntinel-Runner!";
   std::string extra_headers;  // CRLF lines the mailstore adds to every message it stores
+  // The certificate every TLS handshake meets: its verified chain's earliest expiry (none when
+  // unset) and its fingerprint.
+  std::optional<Wall::time_point> cert_not_after;
+  std::string cert_fingerprint;
   // A fault: the IMAP command (after the tag, e.g. "SELECT") that gets no answer.
   std::string imap_hangs_on;
 

@@ -34,9 +34,12 @@ ScenarioResult ok_scenario(const std::string& name) {
   sc.delivery_s = 0.25;
   sc.started_at = mc::Wall::time_point(std::chrono::seconds(1'800'000'000));
   auto send = step("smtp.send", 0, 0.1, {{"connect", 0, 0.01}, {"banner", 0.01, 0.02}});
-  send.tls = mc::TlsFacts{"TLSv1.3", "TLS_AES_256_GCM_SHA384",
-                          true,      std::nullopt,
-                          86400.0,   mc::Wall::time_point(std::chrono::seconds(1'800'086'400))};
+  send.tls.emplace();
+  send.tls->version = "TLSv1.3";
+  send.tls->cipher = "TLS_AES_256_GCM_SHA384";
+  send.tls->verified = true;
+  send.tls->chain_expiry_s = 86400.0;
+  send.tls->chain_not_after = mc::Wall::time_point(std::chrono::seconds(1'800'086'400));
   auto wait = step("imap.wait", 0.1, 0.3,
                    {{"capability", 0.1, 0.01}, {"login", 0.11, 0.02}, {"capability", 0.13, 0.03}});
   wait.warn_s = 5;
