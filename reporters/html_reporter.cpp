@@ -126,6 +126,8 @@ class Page {
              f.message;
     }
     for (const auto& st : sc.steps)
+      if (st.note) return st.step + " " + *st.note;
+    for (const auto& st : sc.steps)
       if (st.threshold) return st.step + " over its " + *st.threshold + " threshold";
     return "delivered and checked";
   }
@@ -154,6 +156,10 @@ class Page {
       if (st.threshold)
         notes += std::string("<li class=\"") + (*st.threshold == "crit" ? "crit" : "warn") +
                  "-text\">" + escape(threshold_note(st)) + "</li>";
+    for (const auto& st : sc.steps)
+      if (st.note)
+        notes += std::string("<li class=\"") + (st.status == "critical" ? "crit" : "warn") +
+                 "-text\">" + escape(st.step + " " + *st.note) + "</li>";
     if (sc.queued_at || sc.seen_at) {
       notes += "<li>";
       if (sc.queued_at) notes += "queued " + escape(iso8601(*sc.queued_at));

@@ -73,6 +73,9 @@ std::pair<std::string, std::string> failure_head(const ScenarioResult& sc) {
   for (const auto& st : sc.steps)
     if (st.threshold && *st.threshold == "crit")
       return {st.step + ": " + "crit threshold", "threshold"};
+  // A step that made itself critical without a time threshold (a spam score over its crit).
+  for (const auto& st : sc.steps)
+    if (st.note && st.status == "critical") return {st.step + ": " + *st.note, "threshold"};
   return {"scenario failed", "failed"};
 }
 
@@ -82,6 +85,10 @@ std::string summary(const ScenarioResult& sc) {
   for (const auto& st : sc.steps)
     if (st.threshold)
       out += (*st.threshold == "crit" ? "CRITICAL: " : "WARNING: ") + threshold_note(st) + "\n";
+  for (const auto& st : sc.steps)
+    if (st.note)
+      out +=
+          (st.status == "critical" ? "CRITICAL: " : "WARNING: ") + st.step + " " + *st.note + "\n";
   // A non-critical failure (a copy in Junk with "junk": "warn") is worth a line too.
   if (sc.failure && (sc.status == Status::ok || sc.status == Status::warning))
     out += "WARNING: " + failure_head(sc).first + " - " + sc.failure->failure.message + "\n";
