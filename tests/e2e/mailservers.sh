@@ -14,6 +14,7 @@
 #   MC_IMAPS_PORT       (10993) Dovecot IMAP over implicit TLS
 #   MC_POP3_PORT        (10110) Dovecot POP3 (STLS; no plaintext login before TLS)
 #   MC_POP3S_PORT       (10995) Dovecot POP3 over implicit TLS
+# MC_WITH_OPENDKIM=1 adds OpenDKIM as a milter (MC_OPENDKIM_PORT; see milters.sh).
 # Postfix hands mail for example.test to Dovecot over LMTP (unix socket), which
 # stores it as Maildir under DIR/mail owned by the system user "vmail".
 #
@@ -57,6 +58,10 @@ readonly STARTUP_TIMEOUT_S=30
 
 readonly POSTFIX_DAEMON_DIR=/usr/lib/postfix/sbin
 
+# The milters (OpenDKIM), off unless the caller asks: their functions live apart.
+# shellcheck source=tests/e2e/milters.sh
+source "$(dirname "${BASH_SOURCE[0]}")/milters.sh"
+
 MX_PORT=${MC_MX_PORT:-10025}
 SUBMISSION_PORT=${MC_SUBMISSION_PORT:-10587}
 SMTPS_PORT=${MC_SMTPS_PORT:-10465}
@@ -84,7 +89,8 @@ EOF
 }
 
 all_ports() {
-    echo "$MX_PORT $SUBMISSION_PORT $SMTPS_PORT $IMAP_PORT $IMAPS_PORT $POP3_PORT $POP3S_PORT"
+    echo "$MX_PORT $SUBMISSION_PORT $SMTPS_PORT $IMAP_PORT $IMAPS_PORT $POP3_PORT $POP3S_PORT" \
+        $(opendkim_ports)
 }
 
 # ---------------------------------------------------------------------------
@@ -109,6 +115,7 @@ set_paths() {
     MAIL_ROOT=$DIR/mail
     LMTP_SOCKET=$DC_RUN/lmtp
     SASL_SOCKET=$DC_RUN/auth-postfix
+    opendkim_paths
 }
 
 # Resolve DIR to an absolute, symlink-free path. It need not exist ("stop" must
@@ -240,6 +247,7 @@ stop_dovecot() {
 do_stop() {
     stop_postfix
     stop_dovecot
+    stop_opendkim
 }
 
 # ---------------------------------------------------------------------------
@@ -263,7 +271,9 @@ check_prereqs() {
     for p in $(all_ports); do
         if [[ ! $p =~ ^[0-9]+$ ]] || (( p < 1 || p > 65535 )); then die "invalid port '$p'"; fi
     done
-    [[ $(all_ports | tr ' ' '\n' | sort -u | wc -l) -eq 7 ]] || die "ports must be distinct: $(all_ports)"
+    [[ $(all_ports | tr ' ' '\n' | sort -u | wc -l) -eq $(all_ports | wc -w) ]] ||
+        die "ports must be distinct: $(all_ports)"
+    opendkim_prereqs
     [[ $HOST =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$ ]] ||
         die "MC_LISTEN_ADDR must be a 127.x.y.z loopback address (got '$HOST')"
 }
@@ -759,7 +769,7 @@ wait_for_ports() {
 
 show_logs() {
     local f
-    for f in "$PF_START_LOG" "$PF_LOG" "$DC_START_LOG" "$DC_LOG"; do
+    for f in "$PF_START_LOG" "$PF_LOG" "$DC_START_LOG" "$DC_LOG" "$DK_LOG"; do
         [[ -s $f ]] || continue
         printf '\n===== tail of %s =====\n' "$f" >&2
         tail -n 40 "$f" >&2
@@ -801,6 +811,7 @@ write_env() {
             MC_POSTFIX_LOG "$PF_LOG" \
             MC_DOVECOT_CONFIG "$DC_CONF" \
             MC_DOVECOT_LOG "$DC_LOG"
+        opendkim_env
     } > "$tmp"
     mv -f "$tmp" "$DIR/env"
 }
@@ -854,10 +865,13 @@ do_start() {
     ensure_accounts
     write_dovecot_conf
     write_postfix_conf
+    write_opendkim_conf
+    opendkim_postfix_conf
 
     trap on_exit EXIT
     # Dovecot first: Postfix needs its LMTP and auth sockets to do anything.
     start_dovecot
+    start_opendkim
     start_postfix
     wait_for_ports
     # Sockets Postfix connects to must exist too (they appear with Dovecot's master).
