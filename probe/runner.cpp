@@ -118,7 +118,7 @@ struct ScenarioRun {
       StepResult sr;
       sr.step = step.kind;
       sr.start_s = c.timeline.offset_s(clock.now());
-      if (result.failure) {
+      if (result.failure && !step.type->runs_after_failure(c)) {
         sr.status = "skipped";
         result.steps.push_back(std::move(sr));
         continue;
@@ -129,11 +129,17 @@ struct ScenarioRun {
       if (step.timeout) c.deadline = std::min(c.deadline, clock.now() + *step.timeout);
       const auto begin = clock.now();
       std::optional<Failure> failure = co_await step.type->run(c, sr);
-      auto goodbye =
-          co_await sessions.release(c, sr, failure.has_value() || i + 1 == scenario.steps.size());
+      auto goodbye = co_await sessions.release(c, sr, failure || result.failure);
       if (!failure && goodbye) failure = std::move(goodbye);
       sr.duration_s = Stopwatch::seconds(clock.now() - begin);
-      if (failure) {
+      if (failure && result.failure) {
+        // A clean-up after the scenario failed: the first failure stays the scenario's.
+        sr.status = "failed";
+        sr.note = std::string(to_string(failure->reason)) + ": " + failure->message;
+        warnings.push_back("scenario " + scenario.name + ": " + step.kind +
+                           " after the failure of " + result.failure->step + " failed too (" +
+                           *sr.note + "); a later run deletes the probe");
+      } else if (failure) {
         sr.status = "failed";
         result.failure = ScenarioFailure{step.kind, std::move(*failure)};
         result.status = Status::critical;

@@ -14,7 +14,7 @@ using namespace detail;
 constexpr std::size_t kMaxDeletedBatches = 50;
 
 Delete::Delete(Link& link, DeleteConfig cfg)
-    : Task(link, Needs::authenticated, "select"), cfg_(std::move(cfg)), finder_(cfg_.token) {}
+    : Task(link, Needs::in_step, "select"), cfg_(std::move(cfg)), finder_(cfg_.token) {}
 
 Action Delete::begin() {
   // An empty token would match every probe message ever sent.

@@ -2,7 +2,7 @@
 
 namespace mc::proto::imap {
 
-Logout::Logout(Link& link) : Task(link, Needs::goodbye, "logout") {}
+Logout::Logout(Link& link) : Task(link, Needs::in_step, "logout") {}
 
 Action Logout::begin() {
   return send("logout", command().word("LOGOUT").finish());

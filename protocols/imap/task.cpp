@@ -21,7 +21,7 @@ Action Task::start() {
   LinkState& s = link();
   // Nothing is sent on a link this task cannot use: the connection's state is not what the
   // task's commands assume.
-  if (s.over && !(needs_ == Needs::goodbye && s.in_step && s.authenticated)) {
+  if (s.over && !(needs_ == Needs::in_step && s.in_step && s.authenticated)) {
     return fail(Reason::internal,
                 "the IMAP connection is not usable: a task on it failed, or it was logged out");
   }

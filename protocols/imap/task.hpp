@@ -31,9 +31,10 @@ class Task : public Machine {
   enum class Needs {
     fresh,          // a connection no task has used yet (Login)
     authenticated,  // a logged-in session (every other task)
-    // A logged-in session, also one whose last task was refused by the server but left the
-    // dialogue in step (every command answered): Logout, so that it still says goodbye.
-    goodbye,
+    // A logged-in session, also one whose last task failed but left the dialogue in step (every
+    // command answered, as after a refusal): Logout, so that it still says goodbye, and Delete,
+    // so that a probe found before the failure is still removed.
+    in_step,
   };
   Task(Link& link, Needs needs, std::string first_phase);
 

@@ -1,9 +1,9 @@
 // The IMAP task machines. Each is one sans-I/O Machine that runs on a Link, one after another on
 // one connection: Login, then Wait, Delete or Check (each SELECTs its own mailbox), then Logout.
 // A task that finishes without failure leaves the link to the next; one that fails leaves it
-// unusable. A task started on a link that is not logged in (Login: that was already used), or
-// that is not usable, fails as internal before it sends anything. Every task's transcript() is
-// the link's.
+// unusable, except to Delete and Logout when every command was answered (a refusal). A task started
+// on a link that is not logged in (Login: that was already used), or that is not usable, fails as
+// internal before it sends anything. Every task's transcript() is the link's.
 #pragma once
 
 #include <chrono>

@@ -79,7 +79,9 @@ class ImapCheck final : public StepKind {
               " fetched";
     }
     if (!oc.mailboxes.empty()) out.add_detail("mailboxes", std::move(seen), text, true);
-    if (o.failure) ctx.shared.store_failed = true;
+    // A mailbox the server refused is not a server that failed: it still answers, and may still
+    // delete the probe.
+    if (o.failure && o.failure->reason != Reason::rejected) ctx.shared.store_failed = true;
     co_return o.failure;
   }
 };

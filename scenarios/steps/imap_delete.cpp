@@ -60,6 +60,11 @@ class ImapDelete final : public StepKind {
     s.keys = std::move(keys);
   }
 
+  // The probe was found and its server still answers: delete it whatever failed since.
+  bool runs_after_failure(const StepContext& ctx) const override {
+    return !ctx.shared.found_uids.empty() && !ctx.shared.store_failed && !ctx.shared.deleted;
+  }
+
   boost::asio::awaitable<std::optional<Failure>> run(StepContext& ctx,
                                                      StepResult& out) const override {
     const Step& step = ctx.current();

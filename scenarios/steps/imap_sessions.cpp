@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "scenarios/steps/servers.hpp"
+#include "scenarios/steps/step.hpp"
 
 namespace mc::scn {
 namespace {
@@ -13,7 +14,9 @@ constexpr std::chrono::seconds kLogoutBudget{5};
 }  // namespace
 
 bool MailboxSessions::Session::usable() const {
-  return connection && connection->is_open() && link && link->authenticated() && link->usable();
+  // In step with the server: a session whose last task was refused still serves the steps that
+  // run after a failure (imap.delete) and its LOGOUT; the tasks themselves say what they accept.
+  return connection && connection->is_open() && link && link->can_log_out();
 }
 
 std::string MailboxSessions::key_of(const File& file, const Step& step) {
@@ -83,7 +86,7 @@ boost::asio::awaitable<SessionOutcome> MailboxSessions::run(StepContext& ctx, Se
 
 boost::asio::awaitable<std::optional<Failure>> MailboxSessions::release(StepContext& ctx,
                                                                         StepResult& out,
-                                                                        bool scenario_over) {
+                                                                        bool failed) {
   std::optional<Failure> failure;
   const auto& steps = ctx.scenario.steps;
   for (auto& s : sessions_) {
@@ -92,8 +95,9 @@ boost::asio::awaitable<std::optional<Failure>> MailboxSessions::release(StepCont
       continue;
     }
     bool later = false;
-    for (std::size_t k = ctx.index + 1; !scenario_over && !s->key.empty() && k < steps.size(); ++k)
-      later = later || key_of(ctx.file, steps[k]) == s->key;
+    for (std::size_t k = ctx.index + 1; !later && !s->key.empty() && k < steps.size(); ++k)
+      later = key_of(ctx.file, steps[k]) == s->key &&
+              (!failed || steps[k].type->runs_after_failure(ctx));
     if (later) continue;
     // Within the step's own deadline, as its part of the work: a LOGOUT that hangs fails the
     // step that ends the session, as it always did.

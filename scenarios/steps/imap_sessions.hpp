@@ -35,11 +35,11 @@ class MailboxSessions {
   // transcript. A failure breaks the session for good.
   boost::asio::awaitable<SessionOutcome> run(StepContext& ctx, Session& s, proto::Machine& task,
                                              StepResult& out);
-  // After the current step: logs out the sessions no later step uses, every one when the
-  // scenario is over, within the step's deadline. Each LOGOUT is a phase of `out`; one that
-  // fails (a timeout) is returned.
+  // After the current step: logs out the sessions no later step uses, within the step's
+  // deadline. Once the scenario `failed`, only later steps that run after a failure count.
+  // Each LOGOUT is a phase of `out`; one that fails (a timeout) is returned.
   boost::asio::awaitable<std::optional<Failure>> release(StepContext& ctx, StepResult& out,
-                                                         bool scenario_over);
+                                                         bool failed);
 
   std::size_t logins() const { return logins_; }
 

@@ -97,9 +97,11 @@ class ImapWait final : public StepKind {
       failure->message = "no message with this run's token in " + keys.mailbox + " after " +
                          std::to_string(oc.searches) + " searches";
     }
-    if (failure && failure->reason != Reason::not_delivered) ctx.shared.store_failed = true;
+    // The server failed us, unless the probe was found and only what it says failed the step.
+    if (failure && failure->reason != Reason::not_delivered && oc.found_uids.empty())
+      ctx.shared.store_failed = true;
     // The probe was found and everything about it recorded; the server stays fit for the sweep
-    // of earlier probes.
+    // of earlier probes and for imap.delete.
     if (!failure) failure = std::move(unexpected);
     co_return failure;
   }

@@ -132,6 +132,10 @@ class StepKind {
   // The kind that removes what this one finds ("imap.delete"), for the warning about probes
   // left behind; and whether this kind is such a remover.
   virtual std::string_view remover() const { return {}; }
+  // Whether the step still runs after an earlier step failed. A remover does once the probe was
+  // found, so that a failure after the find (an expectation, a later check) leaves nothing in
+  // the mailbox.
+  virtual bool runs_after_failure(const StepContext&) const { return false; }
   // Looks for an earlier run's probe with `token` in this step's mailbox, and removes it (or
   // only finds it, when probes are kept). Kinds that have a probe_mailbox implement it.
   virtual boost::asio::awaitable<SweepFound> sweep(StepContext& ctx,

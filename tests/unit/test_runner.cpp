@@ -99,6 +99,28 @@ TEST_CASE("runner: a step that fails skips every step after it", "[runner]") {
   CHECK(b.platform.connects == 1);  // nothing connected to the mailstore
 }
 
+TEST_CASE("runner: a failure after the probe was found still lets imap.delete remove it",
+          "[runner]") {
+  Bench b;
+  const auto r = b.run(
+      kSmtpSend + ", " + kImapWait +
+      R"(, { "step": "imap.check", "server": "store", "account": "probe", "mailboxes": ["Missing"] }, )" +
+      R"({ "step": "sleep", "duration": "1s" }, )" + kImapDelete);
+  const auto& sc = r.scenarios.at(0);
+  REQUIRE(sc.failure);
+  CHECK(sc.failure->step == "imap.check");
+  CHECK(sc.failure->failure.reason == mc::Reason::rejected);
+  CHECK(step(r, 3).status == "skipped");  // only the clean-up runs after a failure
+  CHECK(step(r, 4).status == "ok");
+  CHECK(b.platform.count_with(sc.token) == 0);
+  // In the session the wait logged in with, logged out after the delete.
+  CHECK(b.platform.imap_logins == 1);
+  CHECK(b.platform.imap_logouts == 1);
+  REQUIRE(!step(r, 4).phases.empty());
+  CHECK(phases_of(step(r, 4)).back() == "logout");
+  CHECK(r.status == mc::Status::critical);
+}
+
 TEST_CASE("runner: a late probe is found and deleted by the next run, a lost one given up",
           "[runner]") {
   SECTION("late") {
