@@ -98,13 +98,14 @@ void load_spam(StepInput& in, WaitExpect& out) {
   if (!spam) return;
   bool any = load_limits(*spam, out.spam);
   for (const auto& source : kSpamSources) {
+    if (!spam->has(source)) continue;
+    any = true;  // even when broken: its own problem says what is wrong
     auto own = spam->object(source, {"warn", "crit"});
     if (!own) continue;
     SpamLimits limits;
     if (!load_limits(*own, limits))
       own->problem(own->where(), "sets no limit: give warn, crit or both, like {\"warn\": 5}");
     out.spam_by_source[source] = limits;
-    any = true;
   }
   if (!any)
     spam->problem(spam->where(),

@@ -6,6 +6,8 @@
 #include <string>
 
 #include "reporters/file_reporters.hpp"
+#include "reporters/html_reporter.hpp"
+#include "reporters/junit_reporter.hpp"
 #include "reporters/metrics.hpp"
 #include "tests/unit/runner_bench.hpp"
 
@@ -105,6 +107,10 @@ TEST_CASE("expect: a verdict other than expected fails with auth_results, the pr
   CHECK(sc.seen_at);
   REQUIRE(sc.delivery_s);
   CHECK(*sc.delivery_s >= 0.4);
+  // And then deleted: imap.delete runs after a failure that left the mailstore fit.
+  CHECK(step(r, 2).status == "ok");
+  CHECK(b.platform.count_with(sc.token) == 0);
+  CHECK(b.platform.imap_logins == 1);
   CHECK(mc::render_metrics(r, {}, false).find("reason=\"auth_results\"") != std::string::npos);
   CHECK(contains(mc::nagios_line(r), "imap.wait/fetch auth_results"));
 }
@@ -182,11 +188,11 @@ TEST_CASE("expect: a forged field of another host never satisfies an expectation
 TEST_CASE("expect: the failed wait leaves the mailstore fit for the sweep of earlier probes",
           "[runner][auth]") {
   Bench b;
-  b.platform.deliver = false;
+  b.platform.delivery = 12s;  // longer than imap.wait's 5 s: pending, then late
   const auto first = b.run(kRoundTrip);
   REQUIRE(first.scenarios[0].failure);
   b.clock.advance(60s);
-  b.platform.deliver = true;
+  b.platform.delivery = 400ms;
   b.platform.extra_headers = kOpenDkim;
   const auto second = b.run(round_trip_with(R"("expect": { "spf": "pass" })"));
   const auto& sc = second.scenarios[0];
@@ -257,6 +263,10 @@ TEST_CASE("spam: the limits and what a score is over are in the result, and in t
                  "12.00 > crit 10"));
   // A success all the same: the probe went round and was found.
   CHECK(contains(mc::render_metrics(r, {}, false), "mailcanary_success{scenario=\"s\"} 1\n"));
+  const std::string junit = mc::render_junit(r);
+  CHECK(contains(junit, "imap.wait: spam score rspamd 12.00 &gt; crit 10\" type=\"threshold\""));
+  CHECK(contains(junit, "CRITICAL: imap.wait spam score rspamd 12.00 &gt; crit 10"));
+  CHECK(contains(mc::render_html(r, {}), "imap.wait spam score rspamd 12.00 &gt; crit 10"));
 }
 
 TEST_CASE("spam: a step over a time warn and a spam crit is critical", "[runner][auth]") {
