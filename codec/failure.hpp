@@ -27,6 +27,7 @@ enum class Reason {
   not_delivered,
   junk,
   disconnected,
+  auth_results,  // an Authentication-Results verdict other than the scenario expects
   internal,
 };
 
@@ -46,6 +47,7 @@ inline constexpr EnumName<Reason> kReasonNames[] = {
     {Reason::not_delivered, "not_delivered"},
     {Reason::junk, "junk"},
     {Reason::disconnected, "disconnected"},
+    {Reason::auth_results, "auth_results"},
     {Reason::internal, "internal"},
 };
 static_assert(names_all(kReasonNames, Reason::internal), "a Reason without its name");

@@ -277,7 +277,8 @@ struct ScenarioRun {
       sr.threshold = "crit";
       result.status = worst(result.status, Status::critical);
     } else if (step.warn && took > *step.warn) {
-      sr.status = "warning";
+      // A step that made itself critical (a spam score over its crit) stays so.
+      if (sr.status == "ok") sr.status = "warning";
       sr.threshold = "warn";
       result.status = worst(result.status, Status::warning);
     }

@@ -128,6 +128,8 @@ class Page {
     for (const auto& st : sc.steps)
       if (st.tls && st.tls->expiry_threshold == "crit") return st.step + " " + tls_expiry_note(st);
     for (const auto& st : sc.steps)
+      if (st.note) return st.step + " " + *st.note;
+    for (const auto& st : sc.steps)
       if (st.threshold) return st.step + " over its " + *st.threshold + " threshold";
     for (const auto& st : sc.steps)
       if (const auto note = tls_expiry_note(st); !note.empty()) return st.step + " " + note;
@@ -163,6 +165,10 @@ class Page {
         notes += std::string("<li class=\"") +
                  (*st.tls->expiry_threshold == "crit" ? "crit" : "warn") + "-text\">" +
                  escape(st.step + " " + note) + "</li>";
+    for (const auto& st : sc.steps)
+      if (st.note)
+        notes += std::string("<li class=\"") + (st.status == "critical" ? "crit" : "warn") +
+                 "-text\">" + escape(st.step + " " + *st.note) + "</li>";
     if (sc.queued_at || sc.seen_at) {
       notes += "<li>";
       if (sc.queued_at) notes += "queued " + escape(iso8601(*sc.queued_at));

@@ -79,6 +79,9 @@ std::pair<std::string, std::string> failure_head(const ScenarioResult& sc) {
   for (const auto& st : sc.steps)
     if (st.tls && st.tls->expiry_threshold == "crit")
       return {st.step + ": certificate expiry crit threshold", "tls_expiry"};
+  // A step that made itself critical without a time threshold (a spam score over its crit).
+  for (const auto& st : sc.steps)
+    if (st.note && st.status == "critical") return {st.step + ": " + *st.note, "threshold"};
   return {"scenario failed", "failed"};
 }
 
@@ -92,6 +95,10 @@ std::string summary(const ScenarioResult& sc) {
     if (const auto note = tls_expiry_note(st); !note.empty())
       out += (*st.tls->expiry_threshold == "crit" ? "CRITICAL: " : "WARNING: ") + st.step + " " +
              note + "\n";
+  for (const auto& st : sc.steps)
+    if (st.note)
+      out +=
+          (st.status == "critical" ? "CRITICAL: " : "WARNING: ") + st.step + " " + *st.note + "\n";
   // A non-critical failure (a copy in Junk with "junk": "warn") is worth a line too.
   if (sc.failure && (sc.status == Status::ok || sc.status == Status::warning))
     out += "WARNING: " + failure_head(sc).first + " - " + sc.failure->failure.message + "\n";

@@ -38,9 +38,9 @@ void Loader::check_account(const File& f, const Step& s, const std::string& wher
 // One step's object as its kind reads it: the Loader's getters and checks, bound to the step.
 class StepReader final : public StepInput {
  public:
-  StepReader(Loader& l, const json& sj, const std::string& where, const File& f, const Scenario& sc,
+  StepReader(Loader& l, const json& sj, std::string where, const File& f, const Scenario& sc,
              const ScenarioTimeout& timeout)
-      : l_(l), sj_(sj), where_(where), f_(f), sc_(sc), timeout_(timeout) {}
+      : l_(l), sj_(sj), where_(std::move(where)), f_(f), sc_(sc), timeout_(timeout) {}
 
   const File& file() const override { return f_; }
   const std::string& where() const override { return where_; }
@@ -93,6 +93,26 @@ class StepReader final : public StepInput {
     }
     return static_cast<std::uint32_t>(it->get<long long>());
   }
+  std::optional<double> number(std::string_view key) override {
+    auto it = sj_.find(key);
+    if (it == sj_.end()) return std::nullopt;
+    if (!it->is_number()) {
+      l_.problem(where_ + "." + std::string(key), "must be a number, like 5 or 7.5");
+      return std::nullopt;
+    }
+    return it->get<double>();
+  }
+  std::unique_ptr<StepInput> object(std::string_view key, const Names& known) override {
+    auto it = sj_.find(key);
+    if (it == sj_.end()) return nullptr;
+    const std::string at = where_ + "." + std::string(key);
+    if (!it->is_object()) {
+      l_.problem(at, "must be an object with any of the keys " + join(known));
+      return nullptr;
+    }
+    l_.known_keys(*it, at, known);
+    return std::make_unique<StepReader>(l_, *it, at, f_, sc_, timeout_);
+  }
   void problem(const std::string& at, const std::string& message, bool at_key) override {
     l_.problem(at, message, at_key);
   }
@@ -111,7 +131,7 @@ class StepReader final : public StepInput {
  private:
   Loader& l_;
   const json& sj_;
-  const std::string& where_;
+  const std::string where_;
   const File& f_;
   const Scenario& sc_;
   const ScenarioTimeout& timeout_;

@@ -18,8 +18,9 @@ packages=(
 )
 if [[ $profile == all ]]; then
   # The test tiers: Catch2, and the servers and tools the integration tier checks against;
-  # c-ares for the resolver that is to come.
-  packages+=(catch2 libxml2-utils chromium prometheus-pushgateway prometheus jq libc-ares-dev)
+  # c-ares for the resolver that is to come; OpenDKIM, the e2e platform's milter.
+  packages+=(catch2 libxml2-utils chromium prometheus-pushgateway prometheus jq libc-ares-dev
+    opendkim opendkim-tools)
 fi
 
 missing=()

@@ -1,12 +1,7 @@
 #include "scenarios/steps/imap_wait.hpp"
 
-#include <cstdio>
-
 #include "protocols/imap.hpp"
 #include "protocols/mail_date.hpp"
-#include "protocols/mime/auth_results.hpp"
-#include "protocols/mime/headers.hpp"
-#include "protocols/mime/spam_score.hpp"
 #include "scenarios/steps/context.hpp"
 #include "scenarios/steps/hop_report.hpp"
 #include "scenarios/steps/imap_sessions.hpp"
@@ -41,6 +36,8 @@ class ImapWait final : public StepKind {
          "names the host whose Authentication-Results are trusted"},
         {"hops", KeyType::strings, "their numbers",
          "names the hops the probe passes, oldest first, for the metrics"},
+        kExpectKey,
+        kSpamKey,
         kSessionKey,
         kTimeoutKey,
         kWarnKey,
@@ -56,15 +53,17 @@ class ImapWait final : public StepKind {
     if (auto v = in.boolean("idle")) keys->idle = *v;
     if (auto k = in.boolean("keep")) keys->keep = *k;
     if (auto v = in.string("authserv_id")) {
-      if (v->empty() || v->find_first_of(" \t\r\n;") != std::string::npos)
+      if (v->find_first_of(" \t\r\n;") != std::string::npos)
         in.problem(in.where() + ".authserv_id",
                    "\"" + printable(*v) +
                        "\" is not an authserv-id: give the host name its Authentication-Results "
-                       "fields start with, like \"mx.example.net\"");
+                       "fields start with, like \"mx.example.net\" (\"\" for fields that name "
+                       "none, as Microsoft 365 writes them)");
       else
         keys->authserv_id = *v;
     }
     keys->hops = load_hop_names(in);
+    load_wait_expect(in, keys->expect);
     check_mailbox_login(in, s);
     s.keys = std::move(keys);
   }
@@ -86,13 +85,15 @@ class ImapWait final : public StepKind {
     failure = o.failure;
     const auto& oc = wait.outcome();
     out.add_detail("searches", oc.searches, std::to_string(oc.searches) + " searches");
+    std::optional<Failure> unexpected;  // a verdict the file does not expect
     if (!oc.found_uids.empty()) {
       out.add_detail("uids", oc.found_uids, uid_text(oc.found_uids));
       ctx.shared.found_uids = oc.found_uids;
       ctx.shared.uidvalidity = oc.uidvalidity;
       ctx.shared.found_in = mailbox_key(ctx.file, step, keys.mailbox);
       report_detection(ctx, o, oc, out);
-      report_header(ctx, step, oc.headers, out);
+      const std::string id = keys.authserv_id.value_or(ctx.file.servers.at(step.server).host);
+      unexpected = check_probe_header(oc.headers, id, keys.expect, ctx.result, out);
       report_hops(ctx, oc.headers, keys.hops, out);
     }
     // Polling that runs into the deadline means the mail did not arrive in time; that is a
@@ -107,6 +108,9 @@ class ImapWait final : public StepKind {
     // The server failed us, unless the probe was found and only what it says failed the step.
     if (failure && failure->reason != Reason::not_delivered && oc.found_uids.empty())
       ctx.shared.store_failed = true;
+    // The probe was found and everything about it recorded; the server stays fit for the sweep
+    // of earlier probes and for imap.delete.
+    if (!failure) failure = std::move(unexpected);
     co_return failure;
   }
 
@@ -155,51 +159,6 @@ class ImapWait final : public StepKind {
   }
 
  private:
-  // The verdicts of the trusted host and the spam scores, from the probe's header as the
-  // mailstore has it. Fields of any other host are counted and ignored: a sender can write them.
-  static void report_header(StepContext& ctx, const Step& step, const std::string& headers,
-                            StepResult& out) {
-    const auto& keys = step.as<WaitKeys>();
-    const std::string id =
-        keys.authserv_id.empty() ? ctx.file.servers.at(step.server).host : keys.authserv_id;
-    std::vector<proto::mime::AuthResults> fields;
-    int ignored = 0;
-    for (const auto& v : proto::mime::header_fields(headers, "Authentication-Results")) {
-      auto f = proto::mime::parse_auth_results(v);
-      if (!f) continue;
-      if (!proto::mime::iequals(f->authserv_id, id)) ++ignored;
-      fields.push_back(std::move(*f));
-    }
-    nlohmann::json verdicts = {{"authserv_id", id}, {"ignored", ignored}};
-    std::string text = "auth";
-    for (const char* method : {"spf", "dkim", "dmarc", "arc"}) {
-      std::string r = proto::mime::trusted_verdict(fields, id, method);
-      if (r.empty()) r = "missing";
-      verdicts[method] = r;
-      text += std::string(" ") + method + "=" + r;
-      ctx.result.auth_results.push_back({method, r});
-    }
-    text += " (" + id +
-            (ignored > 0 ? "; " + std::to_string(ignored) + " of other hosts ignored" : "") + ")";
-    out.add_detail("auth_results", std::move(verdicts), text);
-    nlohmann::json scores = nlohmann::json::array();
-    std::string lines;
-    for (const auto& sc : proto::mime::spam_scores(headers)) {
-      nlohmann::json j = {{"source", sc.source}, {"score", sc.score}};
-      char buf[96];
-      std::snprintf(buf, sizeof buf, "%s %.2f", sc.source.c_str(), sc.score);
-      lines += (lines.empty() ? "spam score " : ", ") + std::string(buf);
-      if (sc.threshold) {
-        j["threshold"] = *sc.threshold;
-        std::snprintf(buf, sizeof buf, " of %.2f", *sc.threshold);
-        lines += buf;
-      }
-      scores.push_back(std::move(j));
-      ctx.result.spam_scores.push_back({sc.source, sc.score, sc.threshold});
-    }
-    if (!scores.empty()) out.add_detail("spam_scores", std::move(scores), lines);
-  }
-
   // When the probe was seen: the EXISTS that woke an IDLE (the end of that "idle" phase) is when
   // the server told of it; otherwise the answer of the search that found it.
   static void report_detection(StepContext& ctx, const SessionOutcome& o,

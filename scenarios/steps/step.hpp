@@ -26,6 +26,7 @@ enum class KeyType {
   duration,  // "250ms", "10s"
   boolean,   // true
   count,     // 10
+  object,    // { "dkim": "pass" }: keys of its own, read with StepInput::object
 };
 
 // One key a kind accepts, for the "did you mean" of unknown keys and for the reference.
@@ -69,6 +70,13 @@ class StepInput {
   virtual std::optional<std::chrono::milliseconds> duration(std::string_view key) = 0;
   virtual std::optional<bool> boolean(std::string_view key) = 0;
   virtual std::optional<std::uint32_t> count(std::string_view key, std::uint32_t max) = 0;
+  // A finite JSON number.
+  virtual std::optional<double> number(std::string_view key) = 0;
+  // A member that is an object of keys of its own ("expect": { "dkim": "pass" }): its members
+  // are read with these same getters, each problem placed under it, and a key not in `known` is
+  // a problem that lists them. Null when it is absent, or not an object (a problem then).
+  virtual std::unique_ptr<StepInput> object(std::string_view key,
+                                            const std::vector<std::string>& known) = 0;
   // `at` is a JSON path ("scenarios[0].steps[1].to[2]"); at_key places it at the member's key.
   virtual void problem(const std::string& at, const std::string& message, bool at_key = false) = 0;
   // The scenario's steps before this one, loaded.

@@ -16,6 +16,7 @@
 #   MC_POP3S_PORT       (10995) Dovecot POP3 over implicit TLS
 #   MC_SHORTCERT_PORT   (unset) only when set: a Postfix MX whose certificate expires in
 #                       3 days (see shortcert_listener)
+# MC_WITH_OPENDKIM=1 adds OpenDKIM as a milter (MC_OPENDKIM_PORT; see milters.sh).
 # Postfix hands mail for example.test to Dovecot over LMTP (unix socket), which
 # stores it as Maildir under DIR/mail owned by the system user "vmail".
 #
@@ -59,6 +60,10 @@ readonly STARTUP_TIMEOUT_S=30
 
 readonly POSTFIX_DAEMON_DIR=/usr/lib/postfix/sbin
 
+# The milters (OpenDKIM), off unless the caller asks: their functions live apart.
+# shellcheck source=tests/e2e/milters.sh
+source "$(dirname "${BASH_SOURCE[0]}")/milters.sh"
+
 MX_PORT=${MC_MX_PORT:-10025}
 SUBMISSION_PORT=${MC_SUBMISSION_PORT:-10587}
 SMTPS_PORT=${MC_SMTPS_PORT:-10465}
@@ -87,7 +92,8 @@ EOF
 }
 
 all_ports() {
-    echo "$MX_PORT $SUBMISSION_PORT $SMTPS_PORT $IMAP_PORT $IMAPS_PORT $POP3_PORT $POP3S_PORT${SHORTCERT_PORT:+ $SHORTCERT_PORT}"
+    echo "$MX_PORT $SUBMISSION_PORT $SMTPS_PORT $IMAP_PORT $IMAPS_PORT $POP3_PORT $POP3S_PORT${SHORTCERT_PORT:+ $SHORTCERT_PORT}" \
+        $(opendkim_ports)
 }
 
 # ---------------------------------------------------------------------------
@@ -112,6 +118,7 @@ set_paths() {
     MAIL_ROOT=$DIR/mail
     LMTP_SOCKET=$DC_RUN/lmtp
     SASL_SOCKET=$DC_RUN/auth-postfix
+    opendkim_paths
 }
 
 # Resolve DIR to an absolute, symlink-free path. It need not exist ("stop" must
@@ -243,6 +250,7 @@ stop_dovecot() {
 do_stop() {
     stop_postfix
     stop_dovecot
+    stop_opendkim
 }
 
 # ---------------------------------------------------------------------------
@@ -266,7 +274,9 @@ check_prereqs() {
     for p in $(all_ports); do
         if [[ ! $p =~ ^[0-9]+$ ]] || (( p < 1 || p > 65535 )); then die "invalid port '$p'"; fi
     done
-    [[ $(all_ports | tr ' ' '\n' | sort -u | wc -l) -eq $(all_ports | wc -w) ]] || die "ports must be distinct: $(all_ports)"
+    [[ $(all_ports | tr ' ' '\n' | sort -u | wc -l) -eq $(all_ports | wc -w) ]] ||
+        die "ports must be distinct: $(all_ports)"
+    opendkim_prereqs
     [[ $HOST =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$ ]] ||
         die "MC_LISTEN_ADDR must be a 127.x.y.z loopback address (got '$HOST')"
 }
@@ -796,7 +806,7 @@ wait_for_ports() {
 
 show_logs() {
     local f
-    for f in "$PF_START_LOG" "$PF_LOG" "$DC_START_LOG" "$DC_LOG"; do
+    for f in "$PF_START_LOG" "$PF_LOG" "$DC_START_LOG" "$DC_LOG" "$DK_LOG"; do
         [[ -s $f ]] || continue
         printf '\n===== tail of %s =====\n' "$f" >&2
         tail -n 40 "$f" >&2
@@ -840,6 +850,7 @@ write_env() {
             MC_DOVECOT_LOG "$DC_LOG"
         [[ -z $SHORTCERT_PORT ]] ||
             printf '%s=%q\n' MC_SHORTCERT_PORT "$SHORTCERT_PORT" MC_SHORTCERT_CERT "$DIR/shortcert.pem"
+        opendkim_env
     } > "$tmp"
     mv -f "$tmp" "$DIR/env"
 }
@@ -894,10 +905,13 @@ do_start() {
     write_dovecot_conf
     write_postfix_conf
     shortcert_listener
+    write_opendkim_conf
+    opendkim_postfix_conf
 
     trap on_exit EXIT
     # Dovecot first: Postfix needs its LMTP and auth sockets to do anything.
     start_dovecot
+    start_opendkim
     start_postfix
     wait_for_ports
     # Sockets Postfix connects to must exist too (they appear with Dovecot's master).

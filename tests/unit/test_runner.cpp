@@ -4,78 +4,12 @@
 // scripted_platform.hpp. No sockets and no sleeps: every duration here is the fake clock's.
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
-#include <fstream>
 #include <string>
 
-#include "probe/runner.hpp"
 #include "reporters/metrics.hpp"
-#include "tests/unit/scenario_rows.hpp"
-#include "tests/unit/scripted_platform.hpp"
+#include "tests/unit/runner_bench.hpp"
 
-namespace {
-
-using namespace std::chrono_literals;
-using scenario_rows::TempDir;
-using scripted::FakeClock;
-using scripted::Platform;
-using scripted::ScriptedTransport;
-
-const std::string kSmtpSend =
-    R"({ "step": "smtp.send", "server": "submission", "account": "probe" })";
-const std::string kImapWait =
-    R"({ "step": "imap.wait", "server": "store", "account": "probe", "timeout": "5s" })";
-const std::string kImapDelete = R"({ "step": "imap.delete" })";
-const std::string kRoundTrip = kSmtpSend + ", " + kImapWait + ", " + kImapDelete;
-
-// A scenario file with these steps against the scripted servers (port 465 is SMTP, 993 IMAP).
-std::string file_with(const std::string& steps, const std::string& scenario_timeout = "30s") {
-  return R"({ "version": 1,
-  "servers": { "submission": { "url": "smtps://mail.test:465" },
-               "store": { "url": "imaps://mail.test:993" } },
-  "accounts": { "probe": { "user": "probe@mail.test", "password": { "env": "MC_RUNNER_PW" } } },
-  "scenarios": [ { "name": "s", "timeout": ")" +
-         scenario_timeout + R"(", "steps": [ )" + steps + R"( ] } ] })";
-}
-
-struct Bench {
-  TempDir dir;
-  FakeClock clock;
-  Platform platform{clock};
-  ScriptedTransport transport{platform};
-  std::string state_dir;
-
-  Bench() {
-    ::setenv("MC_RUNNER_PW", platform.password.c_str(), 1);
-    state_dir = dir.path() + "/state";
-  }
-
-  mc::RunResult run(const std::string& steps, const std::string& scenario_timeout = "30s") {
-    const std::string path = dir.path() + "/s.json";
-    std::ofstream(path) << file_with(steps, scenario_timeout);
-    auto loaded = mc::scn::load_files({path});
-    for (const auto& p : loaded.problems) FAIL(p.format());
-    mc::RunOptions o;
-    o.clock = &clock;
-    o.transport = &transport;
-    o.state_dir = state_dir;
-    return mc::run_scenarios(loaded.files, o);
-  }
-};
-
-const mc::StepResult& step(const mc::RunResult& r, std::size_t i) {
-  REQUIRE(r.scenarios.size() == 1);
-  REQUIRE(r.scenarios[0].steps.size() > i);
-  return r.scenarios[0].steps[i];
-}
-
-std::vector<std::string> phases_of(const mc::StepResult& s) {
-  std::vector<std::string> out;
-  for (const auto& p : s.phases) out.push_back(p.name);
-  return out;
-}
-
-}  // namespace
+using namespace runner_bench;
 
 TEST_CASE("runner: a round trip sends, finds and deletes the probe, logging in to IMAP once",
           "[runner]") {
