@@ -105,6 +105,7 @@ class Wait : public detail::Task {
   std::string round_;               // why the current search runs: "search", "idle" or "poll"
   bool after_idle_exists_ = false;  // the current search follows an IDLE an EXISTS ended
   bool idle_refused_ = false;       // the server answered IDLE with NO or BAD
+  bool noop_refused_ = false;       // the server answered NOOP with NO or BAD
 };
 
 // imap.delete: SELECT (phase "select"), UID SEARCH for the token ("search"), the header FETCH

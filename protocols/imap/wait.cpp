@@ -60,7 +60,15 @@ std::optional<Action> Wait::data(const Response& r) {
 }
 
 Action Wait::refused(const Response& r) {
-  if (std::exchange(cmd_, Cmd::none) != Cmd::idle) return Task::refused(r);
+  const Cmd cmd = std::exchange(cmd_, Cmd::none);
+  if (cmd == Cmd::noop) {
+    // NOOP is only a nudge for servers that report new mail late; one that refuses it is
+    // polled without.
+    noop_refused_ = true;
+    link().transcript.note("the server refused NOOP; polling without it");
+    return search("poll");
+  }
+  if (cmd != Cmd::idle) return Task::refused(r);
   // A server that lists IDLE but will not do it here: poll instead.
   idle_refused_ = true;
   link().transcript.note("the server refused IDLE; polling every " +
@@ -77,6 +85,7 @@ std::optional<Action> Wait::continued(const Response& r) {
 
 Action Wait::waited() {
   if (cmd_ == Cmd::idle) return end_idle();  // the renewal is due
+  if (noop_refused_) return search("poll");
   cmd_ = Cmd::noop;
   return send("search", command().word("NOOP").finish());
 }

@@ -544,6 +544,16 @@ TEST_CASE("wait: idle false, or an IDLE the server refuses, polls with a NOOP be
     CHECK(b.wait->outcome().detected_by == "poll");
     CHECK(transcript_has(*b.wait, TranscriptLine::Dir::note, "refused IDLE"));
   }
+  SECTION("a NOOP refused: polled without it from then on") {
+    IdleBench b(false);
+    const Played run = play_machine(
+        *b.wait, select(3) + search(4, "") +
+                     Script{Wait(), C("a5 NOOP\r\n"), S("a5 BAD unknown\r\n")} + search(6, "") +
+                     Script{Wait()} + search(7, " 7") + fetch(8, "7", found(4)));
+    expect_success(run);
+    CHECK(b.wait->outcome().detected_by == "poll");
+    CHECK(transcript_has(*b.wait, TranscriptLine::Dir::note, "refused NOOP"));
+  }
   SECTION("there already") {
     IdleBench b;
     const Played run = play_machine(*b.wait, select(3) + search(4, " 7") + fetch(5, "7", found(3)));
