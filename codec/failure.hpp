@@ -26,6 +26,7 @@ enum class Reason {
   protocol,
   not_delivered,
   junk,
+  bounced,
   disconnected,
   internal,
 };
@@ -45,6 +46,7 @@ inline constexpr EnumName<Reason> kReasonNames[] = {
     {Reason::protocol, "protocol"},
     {Reason::not_delivered, "not_delivered"},
     {Reason::junk, "junk"},
+    {Reason::bounced, "bounced"},
     {Reason::disconnected, "disconnected"},
     {Reason::internal, "internal"},
 };
