@@ -26,6 +26,7 @@ enum class Reason {
   protocol,
   not_delivered,
   junk,
+  bounced,
   disconnected,
   auth_results,  // an Authentication-Results verdict other than the scenario expects
   internal,
@@ -46,6 +47,7 @@ inline constexpr EnumName<Reason> kReasonNames[] = {
     {Reason::protocol, "protocol"},
     {Reason::not_delivered, "not_delivered"},
     {Reason::junk, "junk"},
+    {Reason::bounced, "bounced"},
     {Reason::disconnected, "disconnected"},
     {Reason::auth_results, "auth_results"},
     {Reason::internal, "internal"},

@@ -20,6 +20,9 @@
 # Postfix hands mail for example.test to Dovecot over LMTP (unix socket), which
 # stores it as Maildir under DIR/mail owned by the system user "vmail".
 #
+# Bounces: mail for any address at bounce.test is accepted and then bounced (5.1.1), so that
+# the sender gets Postfix's own delivery status notification (see write_bounce_domain).
+#
 # Accounts: probe@example.test, user01..user50@example.test, and held@example.test, whose
 # incoming mail Postfix puts on hold until `postsuper -c DIR/postfix/etc -H ALL` releases
 # it. Passwords are random per start unless MC_PROBE_PASSWORD / MC_USERS_PASSWORD are set
@@ -51,6 +54,7 @@ readonly MAIL_HOSTNAME=mail.example.test
 readonly NUM_USERS=50
 readonly PROBE_USER="probe@${DOMAIN}"
 readonly HELD_USER="held@${DOMAIN}"
+readonly BOUNCE_DOMAIN=bounce.test
 readonly CERT_DAYS=30
 # Certificates are re-issued when they expire within this many seconds, so a
 # reused certificate never expires in the middle of a test run.
@@ -439,6 +443,18 @@ ensure_accounts() {
 }
 
 # ---------------------------------------------------------------------------
+# The bounce domain
+# ---------------------------------------------------------------------------
+
+# A platform whose edge does not validate recipients: Postfix accepts mail for any address at
+# BOUNCE_DOMAIN at RCPT time (a catch-all in the virtual mailbox map), hands it to Dovecot's
+# LMTP, whose user database knows nobody there (550 5.1.1 User doesn't exist), and so returns
+# a real DSN to the sender. main.cf lists the domain and this map beside the accounts' own.
+write_bounce_domain() {
+    printf '@%s OK\n' "$BOUNCE_DOMAIN" > "$PF_DIR/bounce_domain"
+}
+
+# ---------------------------------------------------------------------------
 # Dovecot
 # ---------------------------------------------------------------------------
 
@@ -634,8 +650,8 @@ local_transport = error:5.1.1 local delivery is disabled
 local_recipient_maps =
 alias_maps =
 alias_database =
-virtual_mailbox_domains = $DOMAIN
-virtual_mailbox_maps = texthash:$PF_DIR/vmailbox
+virtual_mailbox_domains = $DOMAIN, $BOUNCE_DOMAIN
+virtual_mailbox_maps = texthash:$PF_DIR/vmailbox, texthash:$PF_DIR/bounce_domain
 virtual_transport = lmtp:unix:$LMTP_SOCKET
 
 # Never deliver anywhere but Dovecot: even an authenticated client's RCPT for
@@ -720,7 +736,7 @@ EOF
     # second (in case it's still being written), pausing 300 ms each time: with
     # freshly written files every postfix/postconf call would take ~1.5 s.
     touch -d '-5 seconds' "$PF_DIR/main.cf" "$PF_DIR/master.cf" "$PF_DIR/vmailbox" \
-        "$PF_DIR/hold_recipients"
+        "$PF_DIR/hold_recipients" "$PF_DIR/bounce_domain"
 }
 
 start_postfix() {
@@ -840,6 +856,7 @@ write_env() {
             MC_PROBE_PASSWORD_FILE "$DIR/probe.password" \
             MC_USERS_PASSWORD_FILE "$DIR/users.password" \
             MC_HELD_USER "$HELD_USER" \
+            MC_BOUNCE_DOMAIN "$BOUNCE_DOMAIN" \
             MC_USERS_FIRST "user01@$DOMAIN" \
             MC_USERS_LAST "$(printf 'user%02d@%s' "$NUM_USERS" "$DOMAIN")" \
             MC_USERS_COUNT "$NUM_USERS" \
@@ -864,6 +881,7 @@ mailcanary test mail platform running (${1}s), DIR=$DIR
   IMAP        imap://$HOST:$IMAP_PORT / imaps://$HOST:$IMAPS_PORT
   POP3        pop3://$HOST:$POP3_PORT / pop3s://$HOST:$POP3S_PORT
   CA          $DIR/ca.pem   (untrusted CA: $DIR/other-ca.pem)
+  bounces     any address @$BOUNCE_DOMAIN is accepted, then bounced to the sender (5.1.1)
   accounts    $PROBE_USER (password: $DIR/probe.password),
               user01..$(printf 'user%02d' "$NUM_USERS")@$DOMAIN (password: $DIR/users.password)
   logs        $PF_LOG  $DC_LOG
@@ -902,6 +920,7 @@ do_start() {
     ensure_tls
     mkdir -p "$PF_DIR" "$DC_DIR"
     ensure_accounts
+    write_bounce_domain
     write_dovecot_conf
     write_postfix_conf
     shortcert_listener
