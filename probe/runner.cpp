@@ -116,19 +116,31 @@ struct ScenarioRun {
 
     for (std::size_t i = 0; i < scenario.steps.size(); ++i) {
       const scn::Step& step = scenario.steps[i];
-      StepResult sr;
-      sr.step = step.kind;
-      sr.start_s = c.timeline.offset_s(clock.now());
+      if (!result.failure && step.type->sends_probe()) co_await start_early(i);
+      Started st = take_started(i);
+      StepResult& sr = st.sr;
+      c.step = &step;
+      c.index = i;
+      if (st.failure) {  // it failed before the probe was sent: nothing was
+        sr.status = "failed";
+        (void)co_await sessions.release(c, sr, true);
+        result.steps.push_back(std::move(sr));
+        continue;
+      }
       if (result.failure && !step.type->runs_after_failure(c)) {
+        if (auto it = c.early.find(i); it != c.early.end()) {
+          // Started early, waiting for a probe that was never sent: its connection is closed.
+          co_await it->second->abandon();
+          c.early.erase(it);
+          c.deadline = c.scenario_deadline;
+          (void)co_await sessions.release(c, sr, true);
+        }
         sr.status = "skipped";
         result.steps.push_back(std::move(sr));
         continue;
       }
-      c.step = &step;
-      c.index = i;
-      c.deadline = c.scenario_deadline;
-      if (step.timeout) c.deadline = std::min(c.deadline, clock.now() + *step.timeout);
-      const auto begin = clock.now();
+      c.deadline = st.deadline;
+      const auto begin = st.begin;
       std::optional<Failure> failure = co_await step.type->run(c, sr);
       auto goodbye = co_await sessions.release(c, sr, failure || result.failure);
       if (!failure && goodbye) failure = std::move(goodbye);
@@ -150,9 +162,63 @@ struct ScenarioRun {
       result.status = worst(result.status, judge_tls_expiry(sr, clock.wall_now()));
       result.steps.push_back(std::move(sr));
     }
+    for (auto& [_, e] : c.early) co_await e->abandon();  // none is left; never one running
+    c.early.clear();
     result.duration_s = c.timeline.offset_s(clock.now());
     settle_pending();
     co_await sweep_earlier();
+  }
+
+  // A step as it starts: now, or earlier (started before the step that sends the probe).
+  struct Started {
+    StepResult sr;
+    Mono::time_point begin{};
+    Mono::time_point deadline{};  // its timeout counts from its start
+    std::optional<Failure> failure;
+  };
+  std::map<std::size_t, Started> started_{};
+
+  Started take_started(std::size_t i) {
+    if (auto it = started_.find(i); it != started_.end()) {
+      Started st = std::move(it->second);
+      started_.erase(it);
+      return st;
+    }
+    return begin_step(i);
+  }
+
+  Started begin_step(std::size_t i) {
+    const scn::Step& step = scenario.steps[i];
+    Started st;
+    st.sr.step = step.kind;
+    st.begin = clock.now();
+    st.sr.start_s = ctx->timeline.offset_s(st.begin);
+    st.deadline = ctx->scenario_deadline;
+    if (step.timeout) st.deadline = std::min(st.deadline, st.begin + *step.timeout);
+    return st;
+  }
+
+  // Before step i sends the probe: the first later step that can wait already starts waiting.
+  // If it cannot (its login fails), the scenario fails there, and nothing is sent.
+  asio::awaitable<void> start_early(std::size_t i) {
+    scn::StepContext& c = *ctx;
+    for (std::size_t j = i + 1; j < scenario.steps.size(); ++j) {
+      const scn::Step& step = scenario.steps[j];
+      if (!step.type->starts_early(step)) continue;
+      if (started_.count(j) || c.early.count(j)) co_return;
+      Started st = begin_step(j);
+      c.step = &step;
+      c.index = j;
+      c.deadline = st.deadline;
+      st.failure = co_await step.type->start_early(c, st.sr);
+      if (st.failure) {
+        st.sr.duration_s = Stopwatch::seconds(clock.now() - st.begin);
+        result.failure = ScenarioFailure{step.kind, *st.failure};
+        result.status = Status::critical;
+      }
+      started_.emplace(j, std::move(st));
+      co_return;
+    }
   }
 
   // The run's deadline passed while this scenario waited for a free slot: it reports that, and

@@ -89,6 +89,11 @@ std::vector<TranscriptLine> lines_since(const Transcript& t, std::size_t mark) {
   return {lines.end() - static_cast<std::ptrdiff_t>(fresh), lines.end()};
 }
 
+boost::asio::awaitable<std::optional<Failure>> StepKind::start_early(StepContext&,
+                                                                     StepResult&) const {
+  co_return Failure{Reason::internal, "", std::string(name()) + " does not start early", {}};
+}
+
 boost::asio::awaitable<SweepFound> StepKind::sweep(StepContext&, const std::string&) const {
   SweepFound none;
   none.failure = Failure{Reason::internal, "", std::string(name()) + " keeps no probes", {}};

@@ -5,6 +5,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,6 +45,14 @@ struct Timeline {
   }
 };
 
+// A step started before the step that sends the probe, still running in the background.
+class EarlyStart {
+ public:
+  virtual ~EarlyStart() = default;
+  // Stops it and waits until it has stopped (the scenario failed before the step's turn).
+  virtual boost::asio::awaitable<void> abandon() = 0;
+};
+
 class StepContext {
  public:
   const File& file;
@@ -63,6 +73,8 @@ class StepContext {
   // one is never taken for the user's.
   std::vector<std::string> own_tokens{};
   std::function<void(const TranscriptLine&)> live{};  // -v: each transcript line as it happens
+  // The steps started early, by their index in scenario.steps.
+  std::map<std::size_t, std::shared_ptr<EarlyStart>> early{};
   // The server accepted the probe: the pending-probe store remembers it at once, so that
   // whatever ends the run early, a later run still finds it and deletes it.
   std::function<void()> probe_accepted{};

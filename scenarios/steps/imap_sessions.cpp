@@ -14,6 +14,7 @@ constexpr std::chrono::seconds kLogoutBudget{5};
 }  // namespace
 
 bool MailboxSessions::Session::usable() const {
+  if (background) return false;
   // In step with the server: a session whose last task was refused still serves the steps that
   // run after a failure (imap.delete) and its LOGOUT; the tasks themselves say what they accept.
   return connection && connection->is_open() && link && link->can_log_out();
@@ -41,7 +42,7 @@ boost::asio::awaitable<MailboxSessions::Session*> MailboxSessions::acquire(
     }
   }
   // Sessions that broke are dropped here: nothing uses them again.
-  std::erase_if(sessions_, [](const auto& s) { return !s->usable(); });
+  std::erase_if(sessions_, [](const auto& s) { return !s->usable() && !s->background; });
   const Account& account = ctx.file.accounts.at(step.account);
   proto::imap::LinkConfig lc;
   lc.implicit_tls = server.implicit_tls;
@@ -72,16 +73,20 @@ boost::asio::awaitable<MailboxSessions::Session*> MailboxSessions::acquire(
 
 boost::asio::awaitable<SessionOutcome> MailboxSessions::run(StepContext& ctx, Session& s,
                                                             proto::Machine& task, StepResult& out) {
-  const Server& server = ctx.file.servers.at(ctx.current().server);
   auto o = co_await s.connection->run(task, ctx.deadline);
-  ctx.record(server, o, out);
+  finish(ctx, s, o, out);
+  co_return o;
+}
+
+void MailboxSessions::finish(StepContext& ctx, Session& s, const SessionOutcome& o,
+                             StepResult& out) {
+  ctx.record(ctx.file.servers.at(ctx.current().server), o, out);
   if (s.link->plaintext_auth()) out.plaintext_auth = true;
   if (o.failure) {
     out.transcript = lines_since(s.link->transcript(), s.mark);
     // Refused but in step with the server: still logged out by release(). Anything else broke.
     if (!s.link->can_log_out()) s.connection->close();
   }
-  co_return o;
 }
 
 boost::asio::awaitable<std::optional<Failure>> MailboxSessions::release(StepContext& ctx,
@@ -90,6 +95,7 @@ boost::asio::awaitable<std::optional<Failure>> MailboxSessions::release(StepCont
   std::optional<Failure> failure;
   const auto& steps = ctx.scenario.steps;
   for (auto& s : sessions_) {
+    if (s->background) continue;
     if (!s->connection->is_open() || !s->link->can_log_out()) {
       s->connection->close();
       continue;
@@ -116,7 +122,7 @@ boost::asio::awaitable<std::optional<Failure>> MailboxSessions::release(StepCont
     }
     s->connection->close();
   }
-  std::erase_if(sessions_, [](const auto& s) { return !s->usable(); });
+  std::erase_if(sessions_, [](const auto& s) { return !s->usable() && !s->background; });
   co_return failure;
 }
 

@@ -2,7 +2,8 @@
 // session, as a user's mail client keeps one: imap.wait then imap.delete log in once. The login
 // is a phase of the step that made it; "session": "new" gives a step a login of its own. A
 // session is logged out (a timed phase) after the last step that uses it, or when the scenario
-// fails; a session that broke is never used again.
+// fails; a session that broke is never used again. A session whose task runs in the background
+// (a step started early) is left alone until it is done.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -23,7 +24,8 @@ class MailboxSessions {
     std::string key;  // server and account; "" for a step's own session ("session": "new")
     std::unique_ptr<proto::imap::Link> link;
     std::unique_ptr<Connection> connection;
-    std::size_t mark = 0;  // transcript lines before the current step's part
+    std::size_t mark = 0;     // transcript lines before the current step's part
+    bool background = false;  // a task started early runs on it: left alone until it is done
     bool usable() const;
   };
 
@@ -35,6 +37,8 @@ class MailboxSessions {
   // transcript. A failure breaks the session for good.
   boost::asio::awaitable<SessionOutcome> run(StepContext& ctx, Session& s, proto::Machine& task,
                                              StepResult& out);
+  // What run() does with the outcome of a task, for a task that ran in the background.
+  static void finish(StepContext& ctx, Session& s, const SessionOutcome& o, StepResult& out);
   // After the current step: logs out the sessions no later step uses, within the step's
   // deadline. Once the scenario `failed`, only later steps that run after a failure count.
   // Each LOGOUT is a phase of `out`; one that fails (a timeout) is returned.

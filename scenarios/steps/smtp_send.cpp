@@ -17,6 +17,7 @@ constexpr std::uint32_t kMaxSize = 100'000'000;
 class SmtpSend final : public StepKind {
  public:
   std::string_view name() const override { return "smtp.send"; }
+  bool sends_probe() const override { return true; }
 
   const std::vector<KeySpec>& keys() const override {
     static const std::vector<KeySpec> k = {

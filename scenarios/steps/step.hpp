@@ -132,6 +132,14 @@ class StepKind {
   // The kind that removes what this one finds ("imap.delete"), for the warning about probes
   // left behind; and whether this kind is such a remover.
   virtual std::string_view remover() const { return {}; }
+  // Kinds that send the probe (smtp.send): a later step that waits for it may start first.
+  virtual bool sends_probe() const { return false; }
+  // Whether `step` can start before the step that sends the probe, so that it already waits
+  // when the probe goes out, as a recipient's open mail client does; start_early() then starts
+  // it (its phases timed in `out` from then on, its deadline ctx.deadline) and run() finishes it.
+  virtual bool starts_early(const Step&) const { return false; }
+  virtual boost::asio::awaitable<std::optional<Failure>> start_early(StepContext& ctx,
+                                                                     StepResult& out) const;
   // Whether the step still runs after an earlier step failed. A remover does once the probe was
   // found, so that a failure after the find (an expectation, a later check) leaves nothing in
   // the mailbox.

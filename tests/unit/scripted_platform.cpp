@@ -209,6 +209,8 @@ class SmtpServer final : public Server {
           mc::codec::base64_encode(std::string(1, '\0') + "probe@mail.test" + '\0' + p_.password);
       output += w.size() > 2 && w[2] == want ? "235 2.7.0 Authentication successful\r\n"
                                              : "535 5.7.8 Authentication failed\r\n";
+    } else if (verb == "RCPT" && p_.smtp_rejects_rcpt) {
+      output += "550 5.1.1 <probe@mail.test>: Recipient address rejected\r\n";
     } else if (verb == "MAIL" || verb == "RCPT") {
       output += "250 2.1.0 Ok\r\n";
     } else if (verb == "DATA") {
@@ -265,6 +267,8 @@ class ScriptedConnection final : public mc::Connection {
     Action a = m.start();
     for (;;) {
       enter(a.phase);
+      if (broken_)
+        co_return finish(Failure{Reason::disconnected, current_, "closed", std::nullopt});
       if (a.kind != Action::Kind::done && p_.clock.now() >= deadline) co_return timeout();
       switch (a.kind) {
         case Action::Kind::write:

@@ -64,6 +64,7 @@ struct Platform {
   std::string cert_fingerprint;
   // A fault: the IMAP command (after the tag, e.g. "SELECT") that gets no answer.
   std::string imap_hangs_on;
+  bool smtp_rejects_rcpt = false;  // a fault: RCPT TO gets 550 5.1.1
 
   // What the servers saw, for the tests to check.
   int connects = 0;

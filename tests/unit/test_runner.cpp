@@ -85,18 +85,49 @@ TEST_CASE("runner: mail that never arrives is not_delivered at the deadline, not
   CHECK(sc.status == mc::Status::critical);
 }
 
-TEST_CASE("runner: a step that fails skips every step after it", "[runner]") {
+TEST_CASE("runner: the mailbox session is open before the probe is sent", "[runner]") {
+  Bench b;
+  const auto r = b.run(kRoundTrip);
+  REQUIRE(r.status == mc::Status::ok);
+  const auto& wait = step(r, 1);
+  // Connected and logged in before smtp.send began; its timeout and duration count from there.
+  CHECK(wait.start_s <= step(r, 0).start_s);
+  REQUIRE(!wait.phases.empty());
+  CHECK(wait.phases.front().name == "connect");
+  CHECK(wait.phases.front().start_s < step(r, 0).phases.front().start_s);
+  const auto& cmds = b.platform.imap_commands;
+  CHECK(std::count(cmds.begin(), cmds.end(), "LOGIN ...") == 1);
+}
+
+TEST_CASE("runner: a mailbox login that fails sends nothing", "[runner]") {
   Bench b;
   b.platform.password = "not-what-the-file-says";
   const auto r = b.run(kRoundTrip);
   const auto& sc = r.scenarios.at(0);
   REQUIRE(sc.failure);
-  CHECK(sc.failure->step == "smtp.send");
+  CHECK(sc.failure->step == "imap.wait");
   CHECK(sc.failure->failure.reason == mc::Reason::auth_failed);
+  CHECK(step(r, 0).status == "skipped");
+  CHECK(step(r, 1).status == "failed");
+  CHECK(step(r, 2).status == "skipped");
+  CHECK(b.platform.smtp_commands.empty());  // no probe that nobody could find
+  CHECK(b.platform.connects == 1);
+}
+
+TEST_CASE("runner: a step that fails skips every step after it", "[runner]") {
+  Bench b;
+  b.platform.smtp_rejects_rcpt = true;
+  const auto r = b.run(kRoundTrip);
+  const auto& sc = r.scenarios.at(0);
+  REQUIRE(sc.failure);
+  CHECK(sc.failure->step == "smtp.send");
+  CHECK(sc.failure->failure.reason == mc::Reason::rejected);
+  // The wait, started before the send, is stopped before it searched: nothing was sent.
   CHECK(step(r, 1).status == "skipped");
   CHECK(step(r, 2).status == "skipped");
-  CHECK(step(r, 1).phases.empty());
-  CHECK(b.platform.connects == 1);  // nothing connected to the mailstore
+  const auto& cmds = b.platform.imap_commands;
+  CHECK(std::count(cmds.begin(), cmds.end(), "UID SEARCH") == 0);
+  CHECK(b.platform.imap_logins == 1);
 }
 
 TEST_CASE("runner: a failure after the probe was found still lets imap.delete remove it",
