@@ -267,8 +267,18 @@ TEST_CASE("examples/platform.json validates clean once its secrets are set", "[r
 TEST_CASE("a run killed while waiting has already recorded its probe as pending", "[runs]") {
   const std::string dir = mc::test::make_temp_dir("mc-kill");
   FakeServer mx([](Conn& c, int) { mc::test::smtp_transaction(c); });
+  // Logs in (the session opens before the probe is sent), then never answers the SELECT.
   FakeServer store([](Conn& c, int) {
-    c.send("* OK [CAPABILITY IMAP4rev1] fake\r\n");
+    c.send("* OK fake\r\n");
+    for (int i = 0; i < 5; ++i) {
+      const auto l = c.line();
+      if (!l || l->find(" SELECT ") != std::string::npos) break;
+      const std::string tag = l->substr(0, l->find(' '));
+      if (l->find(" CAPABILITY") != std::string::npos)
+        c.send("* CAPABILITY IMAP4rev1\r\n" + tag + " OK done\r\n");
+      else
+        c.send(tag + " OK logged in\r\n");
+    }
     c.hang();
   });
   const json file = {
