@@ -9,6 +9,10 @@ std::string_view to_string(Status s) {
   return name_of(kStatusNames, s);
 }
 
+std::string_view to_string(Placement p) {
+  return name_of(kPlacementNames, p);
+}
+
 int exit_code(Status s) {
   return static_cast<int>(s);
 }

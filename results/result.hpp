@@ -26,6 +26,16 @@ std::string_view to_string(Status s);
 int exit_code(Status s);           // Nagios plugin convention: 0, 1, 2, 3
 Status worst(Status a, Status b);  // critical > unknown > warning > ok
 
+// Where imap.wait found the probe: the watched mailbox, the account's Junk mailbox, or neither.
+enum class Placement { inbox, junk, missing };
+inline constexpr EnumName<Placement> kPlacementNames[] = {
+    {Placement::inbox, "inbox"},
+    {Placement::junk, "junk"},
+    {Placement::missing, "missing"},
+};
+static_assert(names_all(kPlacementNames, Placement::missing), "a Placement without its name");
+std::string_view to_string(Placement p);
+
 struct PhaseResult {
   std::string name;
   double start_s = 0;  // offset from the scenario's start, monotonic
@@ -141,6 +151,9 @@ struct ScenarioResult {
   std::vector<AuthVerdictResult> auth_results;
   std::vector<SpamScoreResult> spam_scores;
   std::vector<HopResult> hops;  // the probe's path, as the imap.wait that found it read it
+  // Set by imap.wait: where the probe landed (missing: it never came, or it bounced).
+  std::optional<Placement> placement;
+  std::string placement_mailbox;  // the mailbox it was found in ("" when missing)
 };
 
 struct RunResult {
