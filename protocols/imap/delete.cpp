@@ -32,6 +32,8 @@ Action Delete::completed(const Response&) {
       return after_search();
     case Cmd::fetch_headers:
       return after_fetch_headers();
+    case Cmd::fetch_reports:
+      return after_fetch_reports();
     case Cmd::store:
       return after_store();
     case Cmd::search_deleted:
@@ -56,6 +58,9 @@ std::optional<Action> Delete::data(const Response& r) {
   if (r.status == "FETCH") {
     if (cmd_ == Cmd::fetch_deleted) return take_deleted_fetch(r);
     if (cmd_ == Cmd::fetch_headers && !finder_.take_fetch(r, link().transcript)) {
+      return fail(Reason::protocol, "malformed FETCH response", &r);
+    }
+    if (cmd_ == Cmd::fetch_reports && !finder_.take_report(r, link().transcript)) {
       return fail(Reason::protocol, "malformed FETCH response", &r);
     }
   }
@@ -97,7 +102,22 @@ Action Delete::after_search() {
 Action Delete::after_fetch_headers() {
   target_ = finder_.verified_uids();
   if (!finder_.verified().empty()) outcome_.headers = finder_.verified().begin()->second;
+  if (!finder_.report_candidates().empty()) {
+    // A delivery report returning the probe is ours too, once its text proves it.
+    cmd_ = Cmd::fetch_reports;
+    return send("fetch", finder_.fetch_reports(command()));
+  }
   if (cfg_.find_only) return succeed();  // a probe meant to stay: found, left alone
+  return store();
+}
+
+Action Delete::after_fetch_reports() {
+  for (const auto& [uid, report] : finder_.reports()) {
+    target_.push_back(uid);
+    outcome_.report_uids.push_back(uid);
+  }
+  target_ = sorted_unique(std::move(target_));
+  if (cfg_.find_only) return succeed();
   return store();
 }
 

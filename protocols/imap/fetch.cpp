@@ -41,6 +41,8 @@ class FetchParser {
     if (iequals(name, "BODY[HEADER]") || istarts_with(name, "BODY[HEADER.FIELDS ")) {
       return nstring(out.header);
     }
+    // BODY[]<0> is how a server answers a partial BODY.PEEK[]<0.n>.
+    if (iequals(name, "BODY[]") || istarts_with(name, "BODY[]<")) return nstring(out.full);
     return skip_value(0);
   }
 

@@ -14,6 +14,7 @@ namespace mc::proto::imap::detail {
 struct FetchData {
   std::optional<std::uint32_t> uid;
   std::optional<std::string> header;  // BODY[HEADER] or BODY[HEADER.FIELDS (...)]
+  std::optional<std::string> full;    // BODY[] or BODY[]<0>: the message, or its first bytes
 };
 
 // False when the response is not a well-formed FETCH data list.

@@ -8,9 +8,12 @@
 
 namespace mc::proto::imap::detail {
 
-std::vector<Chunk> Finder::search(CommandBuilder cmd) {
+std::vector<Chunk> Finder::search(CommandBuilder cmd, std::uint32_t from_uid) {
   hits_.clear();
-  cmd.word("UID SEARCH HEADER").word(kTokenHeader).astring(token_, false);
+  cmd.word("UID SEARCH");
+  if (from_uid > 0) cmd.word("UID").word(std::to_string(from_uid) + ":*");
+  cmd.word("OR HEADER").word(kTokenHeader).astring(token_, false);
+  cmd.word("TEXT").astring(token_, false);
   return cmd.finish();
 }
 
@@ -36,6 +39,7 @@ std::vector<Chunk> Finder::fetch(CommandBuilder cmd, std::vector<std::uint32_t> 
   requested_ = sorted_unique(std::move(uids));
   if (requested_.size() > kMaxVerifyPerFetch) requested_.resize(kMaxVerifyPerFetch);
   verified_.clear();
+  candidates_.clear();
   cmd.word("UID FETCH").word(uid_set(requested_)).word("(UID BODY.PEEK[HEADER])");
   return cmd.finish();
 }
@@ -48,12 +52,39 @@ bool Finder::take_fetch(const Response& r, Transcript& notes) {
   if (!std::binary_search(requested_.begin(), requested_.end(), uid)) {
     return true;  // not a message we asked about
   }
-  if (!carries_token(*data.header, token_)) {
+  if (carries_token(*data.header, token_)) {
+    verified_.emplace(uid, *data.header);
+  } else if (mime::may_be_dsn(*data.header)) {
+    if (std::find(candidates_.begin(), candidates_.end(), uid) == candidates_.end())
+      candidates_.push_back(uid);
+  } else {
     notes.note("UID " + std::to_string(uid) +
                " matched the search but has no X-Mailcanary-Token field with our token");
+  }
+  return true;
+}
+
+std::vector<Chunk> Finder::fetch_reports(CommandBuilder cmd) {
+  requested_ = sorted_unique(candidates_);
+  reports_.clear();
+  cmd.word("UID FETCH").word(uid_set(requested_));
+  cmd.word("(UID BODY.PEEK[]<0." + std::to_string(mime::kDsnMaxBytes) + ">)");
+  return cmd.finish();
+}
+
+bool Finder::take_report(const Response& r, Transcript& notes) {
+  FetchData data;
+  if (!parse_fetch(r, data)) return false;
+  if (!data.uid || !data.full) return true;
+  const std::uint32_t uid = *data.uid;
+  if (!std::binary_search(requested_.begin(), requested_.end(), uid)) return true;
+  mime::Dsn dsn = mime::parse_dsn(*data.full);
+  if (dsn.form == mime::DsnForm::none || !dsn.returns_token(token_)) {
+    notes.note("UID " + std::to_string(uid) +
+               " matched the search but is no delivery report about our probe");
     return true;
   }
-  verified_.emplace(uid, *data.header);
+  reports_.emplace(uid, std::move(dsn));
   return true;
 }
 

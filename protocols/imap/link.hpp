@@ -61,6 +61,8 @@ struct LinkState {
   std::string selected;           // "" when none
   std::uint32_t uidvalidity = 0;  // of the selected mailbox; 0 = not reported
   std::uint32_t exists = 0;       // of the selected mailbox
+  std::uint32_t uidnext = 0;      // of the selected mailbox, as SELECT said; 0 = not reported
+  bool read_only = false;         // the selected mailbox was opened with EXAMINE
 };
 
 }  // namespace detail

@@ -151,14 +151,16 @@ Action Task::pause(std::string phase, std::chrono::milliseconds d) {
   return Action::sleep(phase_, d);
 }
 
-Action Task::select(const std::string& mailbox, std::string phase) {
+Action Task::select(const std::string& mailbox, std::string phase, bool read_only) {
   LinkState& s = link();
   // A SELECT that fails leaves no mailbox selected (RFC 3501 6.3.1); only its own answer counts.
   s.selected.clear();
   s.exists = 0;
   s.uidvalidity = 0;
+  s.uidnext = 0;
+  s.read_only = read_only;
   CommandBuilder cmd = command();
-  cmd.word("SELECT").astring(mailbox, false);
+  cmd.word(read_only ? "EXAMINE" : "SELECT").astring(mailbox, false);
   selecting_ = mailbox;
   return send(std::move(phase), cmd.finish());
 }
@@ -252,6 +254,10 @@ void Task::take_response_code(const Response& r) {
     std::uint32_t value = 0;
     if (parse_u32(code, value)) link().uidvalidity = value;
   }
+  if (iequals(name, "UIDNEXT")) {
+    std::uint32_t value = 0;
+    if (parse_u32(code, value)) link().uidnext = value;
+  }
 }
 
 bool Task::has_capability(std::string_view name) const {
@@ -286,6 +292,15 @@ Action Task::fail(Reason reason, std::string message, const Response* reply) {
   }
   tag_.clear();
   return end(Action::fail(std::move(failure)));
+}
+
+Action Task::fail(Reason reason, std::string message, ServerReply reply) {
+  const Redactor& scrub = link().scrub;
+  reply.text = scrub(std::move(reply.text));
+  Action a = fail(reason, std::move(message));
+  if (a.failure) a.failure->reply = std::move(reply);
+  final_ = a;
+  return a;
 }
 
 Action Task::end(Action final) {

@@ -69,14 +69,17 @@ class Task : public Machine {
   Action listen(std::string phase, std::chrono::milliseconds wake);
   // Writes one more line of the outstanding command (IDLE's DONE) as phase `phase`.
   Action continue_command(std::string phase, std::string line);
-  // SELECT: the link forgets the mailbox it had, and on OK knows this one as selected.
-  Action select(const std::string& mailbox, std::string phase);
+  // SELECT (EXAMINE with `read_only`: nothing changes, not even \Recent): the link forgets the
+  // mailbox it had, and on OK knows this one as selected.
+  Action select(const std::string& mailbox, std::string phase, bool read_only = false);
 
   Action fail(Reason reason, std::string message, const Response* reply = nullptr);
+  // A failure whose words are not one response's (a delivery report's Status and diagnostic).
+  Action fail(Reason reason, std::string message, ServerReply reply);
   Action succeed();   // done; the link may serve the next task
   Action finished();  // done; the session is over (LOGOUT), no task may follow
 
-  void take_response_code(const Response& r);  // CAPABILITY and UIDVALIDITY codes
+  void take_response_code(const Response& r);  // CAPABILITY, UIDVALIDITY and UIDNEXT codes
   bool has_capability(std::string_view name) const;
   LinkState& link() { return link_.s_; }
   const LinkState& link() const { return link_.s_; }

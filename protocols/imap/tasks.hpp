@@ -17,6 +17,7 @@
 #include "protocols/imap/finder.hpp"
 #include "protocols/imap/link.hpp"
 #include "protocols/imap/task.hpp"
+#include "protocols/mime/dsn.hpp"
 
 namespace mc::proto::imap {
 
@@ -51,6 +52,9 @@ class Login : public detail::Task {
 // DONE and the search again (phase "search"), renewing the IDLE before `idle_renewal`; without
 // IDLE, or with `idle` false, a NOOP (some servers report new mail only then) and the search
 // every poll_interval (phase "search"). A hit's header must prove the token (phase "fetch").
+// A hit that may be a delivery report has its text read too ("fetch"): a bounce that returns
+// the probe fails the task as bounced with the report's Status and diagnostic, or, with
+// expect_bounce, is what it waits for.
 struct WaitConfig {
   std::string mailbox = "INBOX";
   std::string token;  // value of the X-Mailcanary-Token header to find
@@ -58,14 +62,21 @@ struct WaitConfig {
   bool idle = true;  // use IDLE where offered
   // RFC 2177: servers may end a session idle for 30 minutes; renew the IDLE well before that.
   std::chrono::milliseconds idle_renewal{std::chrono::minutes(28)};
+  bool expect_bounce = false;  // the probe must bounce: its delivery report is the success
+  // The probe is sent only after this task's SELECT: messages from the UIDNEXT it reported on
+  // are the only ones searched.
+  bool sent_after_select = false;
 };
 
 struct WaitOutcome {
   std::uint32_t uidvalidity = 0;
-  std::vector<std::uint32_t> found_uids;  // messages whose header really carries the token
-  std::string headers;                    // header block of the first of them
-  int searches = 0;                       // how many UID SEARCHes were needed
-  int idles = 0;                          // how many IDLE commands were sent
+  // Messages whose header really carries the token, and the delivery reports that return them.
+  std::vector<std::uint32_t> found_uids;
+  std::string headers;  // header block of the first probe among them; "" when only reports
+  // The first report about the probe that says it bounced.
+  std::optional<mime::Dsn> bounce;
+  int searches = 0;  // how many UID SEARCHes were needed
+  int idles = 0;     // how many IDLE commands were sent
   // How the message was found: "idle" (an EXISTS woke the search that found it: during IDLE,
   // or with the answer to an earlier search),
   // "poll" (a periodic search), "search" (the first search: it was there already).
@@ -81,7 +92,7 @@ class Wait : public detail::Task {
   const WaitOutcome& outcome() const { return outcome_; }
 
  private:
-  enum class Cmd { none, select, search, fetch, idle, noop };
+  enum class Cmd { none, select, search, fetch, reports, idle, noop };
   Action begin() override;
   Action completed(const Response& r) override;
   std::optional<Action> data(const Response& r) override;
@@ -92,6 +103,8 @@ class Wait : public detail::Task {
   Action search(std::string_view why);
   Action after_search();
   Action after_fetch();
+  Action after_reports();
+  Action decide();      // what the verified probe and reports of this round mean
   Action next_round();  // nothing found yet: IDLE, or the next poll
   Action idle();
   Action end_idle();  // DONE; the search follows its OK
@@ -106,10 +119,14 @@ class Wait : public detail::Task {
   bool after_idle_exists_ = false;  // the current search follows an IDLE an EXISTS ended
   bool idle_refused_ = false;       // the server answered IDLE with NO or BAD
   bool noop_refused_ = false;       // the server answered NOOP with NO or BAD
+  std::uint32_t from_uid_ = 0;      // with sent_after_select: the UIDNEXT the SELECT reported
+  std::map<std::uint32_t, std::string> probes_;  // verified this round: UID -> header block
+  std::vector<std::uint32_t> reports_;           // reports about the probe, every round
 };
 
 // imap.delete: SELECT (phase "select"), UID SEARCH for the token ("search"), the header FETCH
-// that proves which hits are ours when no UIDs were given ("fetch"), UID STORE +FLAGS \Deleted
+// that proves which hits are ours when no UIDs were given, and the FETCH of the text of those
+// that may be delivery reports about the probe ("fetch"), UID STORE +FLAGS \Deleted
 // ("store"), then UID EXPUNGE with UIDPLUS, or without it a plain EXPUNGE only when every other
 // \Deleted message is one of mailcanary's own ("expunge"). Nothing is stored when the
 // UIDVALIDITY seen in this session is not the one given.
@@ -133,6 +150,8 @@ struct DeleteOutcome {
   bool expunge_skipped = false;             // others' mail was \Deleted, so no EXPUNGE
   // own_tokens whose messages, already \Deleted, went with the plain EXPUNGE.
   std::vector<std::string> also_expunged;
+  // Without UIDs given: the delivery reports about the probe among the messages deleted.
+  std::vector<std::uint32_t> report_uids;
 };
 
 class Delete : public detail::Task {
@@ -146,6 +165,7 @@ class Delete : public detail::Task {
     select,
     search_token,
     fetch_headers,
+    fetch_reports,
     store,
     uid_expunge,
     search_deleted,
@@ -159,6 +179,7 @@ class Delete : public detail::Task {
   Action after_select();
   Action after_search();
   Action after_fetch_headers();
+  Action after_fetch_reports();
   Action store();
   Action after_store();
   Action search_deleted();

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <utility>
 
 #include "protocols/imap/tasks.hpp"
@@ -21,11 +22,14 @@ Action Wait::completed(const Response&) {
   outcome_.uidvalidity = link().uidvalidity;
   switch (std::exchange(cmd_, Cmd::none)) {
     case Cmd::select:
+      if (cfg_.sent_after_select) from_uid_ = link().uidnext;
       return search("search");
     case Cmd::search:
       return after_search();
     case Cmd::fetch:
       return after_fetch();
+    case Cmd::reports:
+      return after_reports();
     case Cmd::idle: {
       // A renewal (no EXISTS) searches too: it costs one round trip in 28 minutes, and it finds
       // a message whose EXISTS the server never sent.
@@ -48,6 +52,9 @@ std::optional<Action> Wait::data(const Response& r) {
     return fail(Reason::protocol, "malformed SEARCH data", &r);
   }
   if (r.status == "FETCH" && cmd_ == Cmd::fetch && !finder_.take_fetch(r, link().transcript)) {
+    return fail(Reason::protocol, "malformed FETCH response", &r);
+  }
+  if (r.status == "FETCH" && cmd_ == Cmd::reports && !finder_.take_report(r, link().transcript)) {
     return fail(Reason::protocol, "malformed FETCH response", &r);
   }
   if (r.status == "EXISTS" && cmd_ != Cmd::select) {
@@ -96,7 +103,7 @@ Action Wait::search(std::string_view why) {
   after_idle_exists_ = false;
   round_ = why;
   cmd_ = Cmd::search;
-  return send("search", finder_.search(command()));
+  return send("search", finder_.search(command(), from_uid_));
 }
 
 Action Wait::after_search() {
@@ -107,12 +114,59 @@ Action Wait::after_search() {
 }
 
 Action Wait::after_fetch() {
-  if (finder_.verified().empty()) {
-    link().transcript.note("no search hit carries our token header yet; searching again");
+  probes_ = finder_.verified();
+  if (!finder_.report_candidates().empty()) {
+    cmd_ = Cmd::reports;
+    return send("fetch", finder_.fetch_reports(command()));
+  }
+  return decide();
+}
+
+Action Wait::after_reports() {
+  for (const auto& [uid, report] : finder_.reports()) {
+    if (std::find(reports_.begin(), reports_.end(), uid) == reports_.end()) {
+      reports_.push_back(uid);
+      const mime::DsnRecipient* r = report.primary();
+      link().transcript.note(
+          "UID " + std::to_string(uid) + " is a delivery report about our probe" +
+          (r != nullptr && !r->status.empty() ? " (Status " + r->status + ")" : std::string()) +
+          (report.is_bounce() ? "" : "; no bounce"));
+    }
+    if (report.is_bounce() && !outcome_.bounce) outcome_.bounce = report;
+  }
+  return decide();
+}
+
+Action Wait::decide() {
+  const bool found = cfg_.expect_bounce ? outcome_.bounce.has_value() : !probes_.empty();
+  if (!found) {
+    if (cfg_.expect_bounce && !probes_.empty())
+      link().transcript.note("the probe was delivered; still waiting for the bounce expected");
+    if (outcome_.bounce) {
+      // Not what the file expects: the platform gave up on the probe.
+      std::vector<std::uint32_t> uids;
+      for (const auto& [uid, header] : probes_) uids.push_back(uid);
+      uids.insert(uids.end(), reports_.begin(), reports_.end());
+      outcome_.found_uids = sorted_unique(std::move(uids));
+      outcome_.detected_by = round_;
+      outcome_.at_idle_end = after_idle_exists_;
+      const mime::Dsn& dsn = *outcome_.bounce;
+      const mime::DsnRecipient* r = dsn.primary();
+      std::string message = "the probe bounced";
+      if (r != nullptr && !r->final_recipient.empty()) message += " for " + r->final_recipient;
+      if (r != nullptr && !r->status.empty()) message += " with Status " + r->status;
+      if (!dsn.reporting_mta.empty()) message += ", reported by " + dsn.reporting_mta;
+      return fail(Reason::bounced, message, mime::bounce_reply(dsn));
+    }
+    if (finder_.verified().empty() && finder_.reports().empty())
+      link().transcript.note("no search hit carries our token header yet; searching again");
     return next_round();
   }
-  outcome_.found_uids = finder_.verified_uids();
-  outcome_.headers = finder_.verified().begin()->second;
+  std::vector<std::uint32_t> uids;
+  for (const auto& [uid, header] : probes_) uids.push_back(uid);
+  uids.insert(uids.end(), reports_.begin(), reports_.end());
+  outcome_.found_uids = sorted_unique(std::move(uids));
+  if (!probes_.empty()) outcome_.headers = probes_.begin()->second;
   outcome_.detected_by = round_;
   outcome_.at_idle_end = after_idle_exists_;
   return succeed();

@@ -91,7 +91,7 @@ class ImapWait final : public StepKind {
     }
     session->mark = session->link->transcript().total();
     ctx.early[ctx.index] =
-        co_await EarlyTask::start(*session, make_wait(ctx, *session), ctx.deadline);
+        co_await EarlyTask::start(*session, make_wait(ctx, *session, true), ctx.deadline);
     co_return std::nullopt;
   }
 
@@ -118,7 +118,7 @@ class ImapWait final : public StepKind {
         out.add_detail("searches", 0, "0 searches");
         co_return failure;
       }
-      own = make_wait(ctx, *session);
+      own = make_wait(ctx, *session, false);
       o = co_await ctx.sessions->run(ctx, *session, *own, out);
       machine = own.get();
     }
@@ -132,9 +132,13 @@ class ImapWait final : public StepKind {
       ctx.shared.uidvalidity = oc.uidvalidity;
       ctx.shared.found_in = mailbox_key(ctx.file, step, keys.mailbox);
       report_detection(ctx, o, oc, out);
-      const std::string id = keys.authserv_id.value_or(ctx.file.servers.at(step.server).host);
-      unexpected = check_probe_header(oc.headers, id, keys.expect, ctx.result, out);
-      report_hops(ctx, oc.headers, keys.hops, out);
+      if (oc.bounce) report_bounce(*oc.bounce, out);
+      // Only a delivered probe has a header of its own to read.
+      if (!oc.headers.empty()) {
+        const std::string id = keys.authserv_id.value_or(ctx.file.servers.at(step.server).host);
+        unexpected = check_probe_header(oc.headers, id, keys.expect, ctx.result, out);
+        report_hops(ctx, oc.headers, keys.hops, out);
+      }
     }
     // Polling that runs into the deadline means the mail did not arrive in time; that is a
     // delivery failure, not a server that stopped answering.
@@ -142,8 +146,10 @@ class ImapWait final : public StepKind {
         (failure->phase == "search" || failure->phase == "idle") && oc.searches > 0 &&
         oc.found_uids.empty()) {
       failure->reason = Reason::not_delivered;
-      failure->message = "no message with this run's token in " + keys.mailbox + " after " +
-                         std::to_string(oc.searches) + " searches";
+      failure->message = std::string(keys.expect.bounce ? "no bounce of this run's probe"
+                                                        : "no message with this run's token") +
+                         " in " + keys.mailbox + " after " + std::to_string(oc.searches) +
+                         " searches";
     }
     // The server failed us, unless the probe was found and only what it says failed the step.
     if (failure && failure->reason != Reason::not_delivered && oc.found_uids.empty())
@@ -154,11 +160,15 @@ class ImapWait final : public StepKind {
     co_return failure;
   }
 
+  // `before_send`: the probe is sent after this session's SELECT, so only later messages count.
   static std::unique_ptr<proto::Machine> make_wait(const StepContext& ctx,
-                                                   MailboxSessions::Session& session) {
+                                                   MailboxSessions::Session& session,
+                                                   bool before_send) {
     const auto& keys = ctx.current().as<WaitKeys>();
     proto::imap::WaitConfig wc{keys.mailbox, ctx.token, keys.poll_interval};
     wc.idle = keys.idle;
+    wc.expect_bounce = keys.expect.bounce;
+    wc.sent_after_select = before_send;
     return std::make_unique<proto::imap::Wait>(*session.link, wc);
   }
 
@@ -223,6 +233,24 @@ class ImapWait final : public StepKind {
     // The server may tell of the delivery a moment before the 250 after DATA reaches us.
     if (ctx.shared.queued)
       ctx.result.delivery_s = std::max(0.0, Stopwatch::seconds(*seen - *ctx.shared.queued));
+  }
+
+  // The delivery report that says the probe bounced: what it says, as the failure's reply does.
+  static void report_bounce(const proto::mime::Dsn& dsn, StepResult& out) {
+    const proto::mime::DsnRecipient* r = dsn.primary();
+    nlohmann::json j = {{"reporting_mta", dsn.reporting_mta}};
+    std::string text = "bounced";
+    if (r != nullptr) {
+      j["recipient"] = r->final_recipient;
+      j["status"] = r->status;
+      j["diagnostic"] = r->diagnostic;
+      if (!r->remote_mta.empty()) j["remote_mta"] = r->remote_mta;
+      if (!r->final_recipient.empty()) text += " for " + r->final_recipient;
+      if (!r->status.empty()) text += ": " + r->status;
+      if (!r->diagnostic.empty()) text += " " + r->diagnostic;
+    }
+    if (!dsn.reporting_mta.empty()) text += " (reported by " + dsn.reporting_mta + ")";
+    out.add_detail("bounce", std::move(j), std::move(text));
   }
 
   // No imap.delete, and the file says probes stay: later runs find them, never delete them.

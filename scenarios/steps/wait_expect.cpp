@@ -58,16 +58,19 @@ void load_verdict(StepInput& in, const std::string& method, WaitExpect& out) {
                  " verdict of the trusted host at all)");
 }
 
+// "expect": { "bounce": true }: the probe must come back as a delivery report.
+void load_bounce(StepInput& in, const std::string& key, WaitExpect& out) {
+  if (auto v = in.boolean(key)) out.bounce = *v;
+}
+
 // The keys of "expect", each with its reader: a new key is one line here.
 struct ExpectKey {
   const char* name;
   void (*load)(StepInput& in, const std::string& key, WaitExpect& out);
 };
 const ExpectKey kExpectKeys[] = {
-    {"spf", load_verdict},
-    {"dkim", load_verdict},
-    {"dmarc", load_verdict},
-    {"arc", load_verdict},
+    {"spf", load_verdict}, {"dkim", load_verdict},  {"dmarc", load_verdict},
+    {"arc", load_verdict}, {"bounce", load_bounce},
 };
 
 // The scanners spam_scores() knows, by the names results give them.
@@ -138,6 +141,11 @@ void load_wait_expect(StepInput& in, WaitExpect& out) {
     for (const auto& k : kExpectKeys)
       if (expect->has(k.name)) k.load(*expect, k.name, out);
   load_spam(in, out);
+  if (out.bounce &&
+      (!out.verdicts.empty() || !out.spam_by_source.empty() || out.spam.warn || out.spam.crit))
+    in.problem(in.where() + ".expect.bounce",
+               "expects a bounce, and also verdicts or spam limits for a delivered probe: a probe "
+               "that bounces is never delivered; drop one or the other");
 }
 
 std::optional<Failure> check_probe_header(const std::string& headers,

@@ -16,7 +16,8 @@ namespace mc::scn {
 
 inline constexpr KeySpec kExpectKey{"expect", KeyType::object, "",
                                     "names what the delivered probe must carry: { \"spf\", "
-                                    "\"dkim\", \"dmarc\", \"arc\" } verdicts"};
+                                    "\"dkim\", \"dmarc\", \"arc\" } verdicts; or { "
+                                    "\"bounce\": true }: it must come back as a bounce"};
 inline constexpr KeySpec kSpamKey{
     "spam", KeyType::object, "",
     "sets warn and crit limits on the probe's spam scores, for every scanner or per scanner"};
@@ -30,6 +31,8 @@ struct WaitExpect {
   std::map<std::string, std::string> verdicts;  // method -> the result it must have, lower case
   SpamLimits spam;                              // for every scanner without limits of its own
   std::map<std::string, SpamLimits> spam_by_source;
+  // The probe must bounce: a delivery report about it is the success, and its delay is measured.
+  bool bounce = false;
 };
 
 // Reads and checks the step's "expect" and "spam".

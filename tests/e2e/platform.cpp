@@ -104,4 +104,20 @@ void delete_held_mail() {
   postfix({"/usr/sbin/postsuper", "-d", "ALL", "hold"});
 }
 
+nlohmann::json scenario_file(const nlohmann::json& steps, const std::string& name) {
+  using nlohmann::json;
+  return {
+      {"version", 1},
+      {"vantage", "e2e"},
+      {"defaults",
+       {{"timeout", "30s"},
+        {"tls", {{"ca_file", var("MC_CA")}, {"server_name", "mail.example.test"}}}}},
+      {"servers",
+       {{"out", {{"url", url("smtp", "MC_SUBMISSION_PORT")}}},
+        {"store", {{"url", url("imaps", "MC_IMAPS_PORT")}}}}},
+      {"accounts",
+       {{"probe", {{"user", "probe@example.test"}, {"password", {{"env", "MC_E2E_PASSWORD"}}}}}}},
+      {"scenarios", json::array({{{"name", name}, {"timeout", "60s"}, {"steps", steps}}})}};
+}
+
 }  // namespace mc::e2e

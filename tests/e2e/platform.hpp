@@ -39,4 +39,8 @@ Run run(const nlohmann::json& file, std::map<std::string, std::string> env = {},
 void release_held_mail();
 void delete_held_mail();
 
+// A scenario file with one scenario `name` of `steps`: server "out" (submission with STARTTLS),
+// "store" (imaps) and account "probe", trusting the tier's CA; the scenario's timeout 60 s.
+nlohmann::json scenario_file(const nlohmann::json& steps, const std::string& name = "e2e");
+
 }  // namespace mc::e2e

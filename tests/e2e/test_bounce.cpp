@@ -101,3 +101,78 @@ TEST_CASE("a probe to an unknown recipient bounces, and Postfix's DSN reads as i
 
   CHECK(mc::e2e::messages_with("probe", token) == 0);
 }
+
+namespace {
+
+// smtp.send to an unknown recipient at the bounce domain, imap.wait on the probe's INBOX (where
+// the DSN comes back) with `wait_keys`, imap.delete.
+json bounce_round(const json& wait_keys) {
+  json wait = {{"step", "imap.wait"}, {"server", "store"}, {"account", "probe"}};
+  wait.update(wait_keys);
+  return mc::e2e::scenario_file(
+      json::array({{{"step", "smtp.send"},
+                    {"server", "out"},
+                    {"account", "probe"},
+                    {"to", json::array({"nobody@" + var("MC_BOUNCE_DOMAIN")})}},
+                   wait,
+                   {{"step", "imap.delete"}}}),
+      "bounce");
+}
+
+const json* step_named(const json& scenario, const std::string& name) {
+  for (const auto& st : scenario["steps"])
+    if (st["step"] == name) return &st;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("imap.wait fails at once as bounced with the DSN's words, and imap.delete removes it",
+          "[e2e][bounce]") {
+  const auto before = mc::e2e::mailbox_snapshot("probe");
+  const auto r = mc::e2e::run(bounce_round({{"timeout", "30s"}}));
+  INFO(r.ran.out << r.ran.err);
+  REQUIRE(r.ran.exit_code == 2);
+  const json& sc = r.result["scenarios"][0];
+  const std::string token = sc["token"];
+  REQUIRE(sc["failure"].is_object());
+  const json& f = sc["failure"];
+  CHECK(f["step"] == "imap.wait");
+  CHECK(f["reason"] == "bounced");
+  CHECK(f["reply"]["enhanced"] == "5.1.1");
+  CHECK(f["reply"]["code"] == 550);
+  CHECK(f["reply"]["text"].get<std::string>().find("reported by " + var("MC_MAIL_HOSTNAME")) !=
+        std::string::npos);
+  CHECK(f["message"].get<std::string>().find("nobody@" + var("MC_BOUNCE_DOMAIN")) !=
+        std::string::npos);
+  // Found as soon as it came, not after the 30 s timeout.
+  const json* wait = step_named(sc, "imap.wait");
+  REQUIRE(wait != nullptr);
+  CHECK((*wait)["duration_s"].get<double>() < 20);
+  // The DSN carries the token: imap.delete ran after the failure and removed it, and nothing
+  // else in the mailbox changed.
+  const json* del = step_named(sc, "imap.delete");
+  REQUIRE(del != nullptr);
+  CHECK((*del)["status"] == "ok");
+  CHECK(mc::e2e::messages_with("probe", token) == 0);
+  CHECK(mc::e2e::mailbox_snapshot("probe") == before);
+}
+
+TEST_CASE("expect bounce: the DSN is the success, its delay measured, and it is removed",
+          "[e2e][bounce]") {
+  const auto before = mc::e2e::mailbox_snapshot("probe");
+  const auto r = mc::e2e::run(bounce_round({{"timeout", "30s"}, {"expect", {{"bounce", true}}}}));
+  INFO(r.ran.out << r.ran.err);
+  REQUIRE(r.ran.exit_code == 0);
+  const json& sc = r.result["scenarios"][0];
+  CHECK(sc["failure"].is_null());
+  REQUIRE(sc.contains("delivery_s"));
+  CHECK(sc["delivery_s"].get<double>() > 0);
+  CHECK(sc["delivery_s"].get<double>() < 20);
+  const json* wait = step_named(sc, "imap.wait");
+  REQUIRE(wait != nullptr);
+  REQUIRE((*wait).contains("bounce"));
+  CHECK((*wait)["bounce"]["status"] == "5.1.1");
+  CHECK(mc::e2e::messages_with("probe", sc["token"]) == 0);
+  CHECK(mc::e2e::mailbox_snapshot("probe") == before);
+}

@@ -59,7 +59,7 @@ struct Mailbox {
     if (starts("SELECT"))
       return "* " + std::to_string(messages.size()) + " EXISTS\r\n* OK [UIDVALIDITY 42] ok\r\n" +
              tag + " OK [READ-WRITE] done\r\n";
-    if (starts("UID SEARCH HEADER")) {
+    if ((starts("UID SEARCH") && cmd.find("HEADER X-Mailcanary-Token") != std::string::npos)) {
       std::string token = cmd.substr(cmd.rfind(' ') + 1);
       if (token.size() > 1 && token.front() == '"') token = token.substr(1, token.size() - 2);
       std::string hits;

@@ -257,7 +257,8 @@ inline std::string login_line(int n) {
 }
 
 inline std::string search_line(int n) {
-  return tag(n) + " UID SEARCH HEADER X-Mailcanary-Token \"" + kToken + "\"\r\n";
+  return tag(n) + " UID SEARCH OR HEADER X-Mailcanary-Token \"" + kToken + "\" TEXT \"" + kToken +
+         "\"\r\n";
 }
 
 inline Script greeting_and_capability(const std::string& caps) {

@@ -119,7 +119,10 @@ class ImapServer final : public Server {
       std::string hits;
       auto* box = selected();
       const bool deleted = upper(w[arg]) == "DELETED";
-      const std::string token = w.size() > arg + 2 ? unquote(w[arg + 2]) : "";
+      // UID SEARCH [UID n:*] OR HEADER X-Mailcanary-Token "<token>" TEXT "<token>"
+      std::string token;
+      for (std::size_t i = arg; i + 1 < w.size(); ++i)
+        if (w[i] == "X-Mailcanary-Token") token = unquote(w[i + 1]);
       for (const auto& m : box ? *box : std::vector<Message>{}) {
         if (m.visible_at > p_.clock.now()) continue;
         if (deleted ? m.deleted : (!token.empty() && m.token == token))

@@ -28,11 +28,11 @@ const std::vector<Row>& table() {
       {"expect is an object",
        {{"s.json", wait_with(R"("expect": "pass")")}},
        {"{dir}/s.json: line 13, column 108 (scenarios[0].steps[1].expect): must be an object "
-        "with any of the keys spf, dkim, dmarc, arc"}},
+        "with any of the keys spf, dkim, dmarc, arc, bounce"}},
       {"expect: an unknown method is offered the known ones",
        {{"s.json", wait_with(R"("expect": { "dkm": "pass" })")}},
        {"{dir}/s.json: line 13, column 110 (scenarios[0].steps[1].expect.dkm): unknown key "
-        "\"dkm\"; did you mean \"dkim\"? (known keys here: spf, dkim, dmarc, arc)"}},
+        "\"dkm\"; did you mean \"dkim\"? (known keys here: spf, dkim, dmarc, arc, bounce)"}},
       {"expect: a verdict that is no result",
        {{"s.json", wait_with(R"("expect": { "dkim": "passed" })")}},
        {"{dir}/s.json: line 13, column 118 (scenarios[0].steps[1].expect.dkim): \"passed\" is "
@@ -57,7 +57,20 @@ const std::vector<Row>& table() {
       { "step": "imap.wait")")}},
        {"{dir}/s.json: line 12, column 74 (scenarios[0].steps[0].expect): \"expect\" belongs to "
         "imap.wait: it names what the delivered probe must carry: { \"spf\", \"dkim\", "
-        "\"dmarc\", \"arc\" } verdicts; remove it here"}},
+        "\"dmarc\", \"arc\" } verdicts; or { \"bounce\": true }: it must come back as a "
+        "bounce; remove it here"}},
+      {"expect: a bounce as it should be",
+       {{"s.json", wait_with(R"("expect": { "bounce": true })")}},
+       {}},
+      {"expect: bounce is true or false",
+       {{"s.json", wait_with(R"("expect": { "bounce": "yes" })")}},
+       {"{dir}/s.json: line 13, column 120 (scenarios[0].steps[1].expect.bounce): must be true "
+        "or false"}},
+      {"expect: a bounce has no verdicts",
+       {{"s.json", wait_with(R"("expect": { "bounce": true, "dkim": "pass" })")}},
+       {"{dir}/s.json: line 13, column 120 (scenarios[0].steps[1].expect.bounce): expects a "
+        "bounce, and also verdicts or spam limits for a delivered probe: a probe that bounces is "
+        "never delivered; drop one or the other"}},
       {"spam is an object",
        {{"s.json", wait_with(R"("spam": 5)")}},
        {"{dir}/s.json: line 13, column 106 (scenarios[0].steps[1].spam): must be an object with "
