@@ -2,6 +2,7 @@
 #include <utility>
 
 #include "protocols/imap/fetch.hpp"
+#include "protocols/imap/list.hpp"
 #include "protocols/imap/tasks.hpp"
 #include "protocols/imap/text.hpp"
 
@@ -13,56 +14,6 @@ using namespace detail;
 // A LIST of a big account is no reason to grow memory without bound: the names beyond this are
 // not kept (the mailboxes to check are selected by name either way).
 constexpr std::size_t kMaxListed = 1000;
-
-// "(\HasNoChildren) "/" INBOX" -> INBOX. The name is an atom, a quoted string or a literal
-// (its payload in r.literals); the delimiter a quoted string or NIL. False when malformed.
-bool parse_list(const Response& r, std::string& name) {
-  std::string_view s = r.text;
-  if (s.empty() || s.front() != '(') return false;
-  const std::size_t close = s.find(')');
-  if (close == std::string_view::npos || s.substr(1, close - 1).find('(') != std::string::npos) {
-    return false;
-  }
-  s.remove_prefix(close + 1);
-  if (s.empty() || s.front() != ' ') return false;
-  s.remove_prefix(1);
-  auto quoted = [](std::string_view& in, std::string& out) {
-    in.remove_prefix(1);  // opening quote
-    while (!in.empty()) {
-      char c = in.front();
-      in.remove_prefix(1);
-      if (c == '"') return true;
-      if (c == '\\') {
-        if (in.empty()) return false;
-        c = in.front();
-        in.remove_prefix(1);
-      }
-      out += c;
-    }
-    return false;
-  };
-  std::string delimiter;
-  if (istarts_with(s, "NIL")) {
-    s.remove_prefix(3);
-  } else if (s.empty() || s.front() != '"' || !quoted(s, delimiter)) {
-    return false;
-  }
-  if (s.empty() || s.front() != ' ') return false;
-  s.remove_prefix(1);
-  name.clear();
-  if (s.empty()) return false;
-  if (s.front() == '"') return quoted(s, name) && trim(s).empty();
-  if (s.front() == '{') {
-    const std::size_t end = s.find('}');
-    std::uint32_t size = 0;
-    if (end == std::string_view::npos || !parse_u32(s.substr(1, end - 1), size)) return false;
-    if (r.literals.size() != 1 || r.literals.front().size() != size) return false;
-    name = r.literals.front();
-    return trim(s.substr(end + 1)).empty();
-  }
-  name = take_word(s);
-  return !name.empty() && trim(s).empty();
-}
 
 }  // namespace
 
@@ -79,10 +30,8 @@ std::string Check::phase_of(std::string_view what) const {
 
 Action Check::begin() {
   if (one_shot_) return next_mailbox();
-  CommandBuilder cmd = command();
-  cmd.word("LIST").astring("", false).astring("*", false);
   cmd_ = Cmd::list;
-  return send("list", cmd.finish());
+  return send("list", list_command(command(), false));
 }
 
 Action Check::completed(const Response&) {
@@ -121,10 +70,10 @@ Action Check::refused(const Response& r) {
 
 std::optional<Action> Check::data(const Response& r) {
   if (r.status == "LIST" && cmd_ == Cmd::list) {
-    std::string name;
-    if (!parse_list(r, name)) return fail(Reason::protocol, "malformed LIST response", &r);
+    ListEntry entry;
+    if (!parse_list(r, entry)) return fail(Reason::protocol, "malformed LIST response", &r);
     if (outcome_.listed.size() < kMaxListed) {
-      outcome_.listed.push_back(std::move(name));
+      outcome_.listed.push_back(std::move(entry.name));
     } else if (!list_truncated_) {
       list_truncated_ = true;
       link().transcript.note("more than " + std::to_string(kMaxListed) +
