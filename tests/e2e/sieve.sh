@@ -23,8 +23,9 @@ sieve_paths() {
 
 sieve_prereqs() {
     sieve_enabled || return 0
-    command -v sievec >/dev/null && [[ -r /usr/lib/dovecot/modules/lib90_sieve_plugin.so ]] ||
+    if ! command -v sievec >/dev/null || [[ ! -r /usr/lib/dovecot/modules/lib90_sieve_plugin.so ]]; then
         die "MC_WITH_SIEVE=1 needs Dovecot's Pigeonhole Sieve (apt-get install dovecot-sieve)"
+    fi
 }
 
 # Runs after write_dovecot_conf: the script, compiled, and the LMTP settings that run it.
