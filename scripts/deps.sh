@@ -18,9 +18,10 @@ packages=(
 )
 if [[ $profile == all ]]; then
   # The test tiers: Catch2, and the servers and tools the integration tier checks against;
-  # c-ares for the resolver that is to come; OpenDKIM, the e2e platform's milter.
+  # c-ares for the resolver that is to come; OpenDKIM, the e2e platform's milter; Pigeonhole
+  # Sieve, which files its marked messages into Junk.
   packages+=(catch2 libxml2-utils chromium prometheus-pushgateway prometheus jq libc-ares-dev
-    opendkim opendkim-tools)
+    opendkim opendkim-tools dovecot-sieve)
 fi
 
 missing=()

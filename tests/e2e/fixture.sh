@@ -14,6 +14,8 @@ export MC_IMAP_PORT=$((base + 143)) MC_IMAPS_PORT=$((base + 993)) MC_POP3_PORT=$
 export MC_POP3S_PORT=$((base + 995)) MC_SHORTCERT_PORT=$((base + 466))
 # The tier's platform signs and verifies DKIM (tests/e2e/milters.sh); the demo's does not.
 export MC_WITH_OPENDKIM=1 MC_OPENDKIM_PORT=$((base + 891))
+# Its LMTP files messages marked for Junk into Junk with Sieve (tests/e2e/sieve.sh); the demo's does not.
+export MC_WITH_SIEVE=1
 export MC_PROBE_PASSWORD='sentinel-Pw "q\uoted" 7f3a9c'
 # Every test run starts from empty mailboxes and an empty queue.
 if [[ $cmd == start ]]; then

@@ -17,6 +17,7 @@
 #   MC_SHORTCERT_PORT   (unset) only when set: a Postfix MX whose certificate expires in
 #                       3 days (see shortcert_listener)
 # MC_WITH_OPENDKIM=1 adds OpenDKIM as a milter (MC_OPENDKIM_PORT; see milters.sh).
+# MC_WITH_SIEVE=1 has LMTP file messages marked "X-Mailcanary-Test: junk" into Junk (sieve.sh).
 # Postfix hands mail for example.test to Dovecot over LMTP (unix socket), which
 # stores it as Maildir under DIR/mail owned by the system user "vmail".
 #
@@ -67,6 +68,9 @@ readonly POSTFIX_DAEMON_DIR=/usr/lib/postfix/sbin
 # The milters (OpenDKIM), off unless the caller asks: their functions live apart.
 # shellcheck source=tests/e2e/milters.sh
 source "$(dirname "${BASH_SOURCE[0]}")/milters.sh"
+# Pigeonhole Sieve in Dovecot's LMTP, off unless the caller asks.
+# shellcheck source=tests/e2e/sieve.sh
+source "$(dirname "${BASH_SOURCE[0]}")/sieve.sh"
 
 MX_PORT=${MC_MX_PORT:-10025}
 SUBMISSION_PORT=${MC_SUBMISSION_PORT:-10587}
@@ -123,6 +127,7 @@ set_paths() {
     LMTP_SOCKET=$DC_RUN/lmtp
     SASL_SOCKET=$DC_RUN/auth-postfix
     opendkim_paths
+    sieve_paths
 }
 
 # Resolve DIR to an absolute, symlink-free path. It need not exist ("stop" must
@@ -281,6 +286,7 @@ check_prereqs() {
     [[ $(all_ports | tr ' ' '\n' | sort -u | wc -l) -eq $(all_ports | wc -w) ]] ||
         die "ports must be distinct: $(all_ports)"
     opendkim_prereqs
+    sieve_prereqs
     [[ $HOST =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$ ]] ||
         die "MC_LISTEN_ADDR must be a 127.x.y.z loopback address (got '$HOST')"
 }
@@ -868,6 +874,7 @@ write_env() {
         [[ -z $SHORTCERT_PORT ]] ||
             printf '%s=%q\n' MC_SHORTCERT_PORT "$SHORTCERT_PORT" MC_SHORTCERT_CERT "$DIR/shortcert.pem"
         opendkim_env
+        sieve_env
     } > "$tmp"
     mv -f "$tmp" "$DIR/env"
 }
@@ -922,6 +929,7 @@ do_start() {
     ensure_accounts
     write_bounce_domain
     write_dovecot_conf
+    write_sieve_conf
     write_postfix_conf
     shortcert_listener
     write_opendkim_conf

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 namespace mc::e2e {
 namespace fs = std::filesystem;
@@ -76,6 +77,60 @@ int messages_with(const std::string& local_part, const std::string& needle) {
   int n = 0;
   for (const auto& m : mailbox_snapshot(local_part)) n += m.find(needle) != std::string::npos;
   return n;
+}
+
+fs::path maildir_folder(const std::string& local_part, const std::string& mailbox) {
+  return maildir(local_part) / ("." + mailbox);
+}
+
+fs::path wait_for_message(const fs::path& folder, const std::vector<std::string>& needles,
+                          std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    for (const char* sub : {"new", "cur"}) {
+      const fs::path dir = folder / sub;
+      if (!fs::exists(dir)) continue;
+      for (const auto& e : fs::directory_iterator(dir)) {
+        const std::string text = read_file(e.path().string());
+        bool all = true;
+        for (const auto& n : needles) all = all && text.find(n) != std::string::npos;
+        if (all) return e.path();
+      }
+    }
+    if (std::chrono::steady_clock::now() >= until) return {};
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+bool wait_delivered(const std::string& queue_id, std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  // qmgr logs "removed" once no recipient is left to try: every delivery is done.
+  const std::string done = " " + queue_id + ": removed";
+  for (;;) {
+    if (read_file(var("MC_POSTFIX_LOG")).find(done) != std::string::npos) return true;
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+json send_only(const std::string& to, const std::vector<std::string>& headers) {
+  json step = {{"step", "smtp.send"},
+               {"server", "out"},
+               {"account", "probe"},
+               {"from", "probe@example.test"},
+               {"to", json::array({to})}};
+  if (!headers.empty()) step["headers"] = headers;
+  return {
+      {"version", 1},
+      {"vantage", "e2e"},
+      {"defaults",
+       {{"timeout", "30s"},
+        {"tls", {{"ca_file", var("MC_CA")}, {"server_name", "mail.example.test"}}}}},
+      {"servers", {{"out", {{"url", url("smtp", "MC_SUBMISSION_PORT")}}}}},
+      {"accounts",
+       {{"probe", {{"user", "probe@example.test"}, {"password", {{"env", "MC_E2E_PASSWORD"}}}}}}},
+      {"scenarios",
+       json::array({{{"name", "send"}, {"timeout", "30s"}, {"steps", json::array({step})}}})}};
 }
 
 Run run(const json& file, std::map<std::string, std::string> env, std::vector<std::string> extra) {

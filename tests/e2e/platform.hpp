@@ -2,6 +2,7 @@
 // its ports, CA and accounts (from DIR/env), its mailboxes on disk, and running mailcanary on it.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -23,6 +24,20 @@ std::filesystem::path maildir(const std::string& local_part);
 // Every message file of it: its Maildir flags and content.
 std::multiset<std::string> mailbox_snapshot(const std::string& local_part);
 int messages_with(const std::string& local_part, const std::string& needle);
+// Another of a user's Maildir++ folders on disk, e.g. maildir_folder("probe", "Junk").
+std::filesystem::path maildir_folder(const std::string& local_part, const std::string& mailbox);
+// The first message file in `folder` (new/ or cur/) that holds every one of `needles`, waited
+// for at most `timeout`; empty when none came.
+std::filesystem::path wait_for_message(const std::filesystem::path& folder,
+                                       const std::vector<std::string>& needles,
+                                       std::chrono::milliseconds timeout);
+// True once Postfix's log says the message `queue_id` was delivered to every recipient it had
+// (LMTP replied, so Dovecot stored every copy it was going to), waited for at most `timeout`.
+bool wait_delivered(const std::string& queue_id, std::chrono::milliseconds timeout);
+
+// A scenario file of one smtp.send from the probe over submission to `to`, with `headers`
+// (the step's key) when given: the probe is sent and not looked for.
+nlohmann::json send_only(const std::string& to, const std::vector<std::string>& headers = {});
 
 struct Run {
   mc::test::Ran ran;

@@ -4,74 +4,29 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <string>
-#include <thread>
 
 #include "protocols/mime/dsn.hpp"
 #include "tests/e2e/platform.hpp"
 #include "tests/support/run_binary.hpp"
 
 namespace fs = std::filesystem;
-using mc::e2e::url;
 using mc::e2e::var;
-using nlohmann::json;
 using namespace mc::proto::mime;
-
-namespace {
-
-json send_only(const std::string& to) {
-  return {
-      {"version", 1},
-      {"vantage", "e2e"},
-      {"defaults",
-       {{"timeout", "30s"},
-        {"tls", {{"ca_file", var("MC_CA")}, {"server_name", "mail.example.test"}}}}},
-      {"servers", {{"out", {{"url", url("smtp", "MC_SUBMISSION_PORT")}}}}},
-      {"accounts",
-       {{"probe", {{"user", "probe@example.test"}, {"password", {{"env", "MC_E2E_PASSWORD"}}}}}}},
-      {"scenarios", json::array({{{"name", "bounce"},
-                                  {"timeout", "30s"},
-                                  {"steps", json::array({{{"step", "smtp.send"},
-                                                          {"server", "out"},
-                                                          {"account", "probe"},
-                                                          {"from", "probe@example.test"},
-                                                          {"to", json::array({to})}}})}}})}};
-}
-
-// The probe's INBOX file that holds a delivery report about `token`, waited for at most
-// `timeout`; empty when none came.
-fs::path report_about(const std::string& token, std::chrono::seconds timeout) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    for (const char* sub : {"new", "cur"}) {
-      const fs::path dir = mc::e2e::maildir("probe") / sub;
-      if (!fs::exists(dir)) continue;
-      for (const auto& e : fs::directory_iterator(dir)) {
-        const std::string text = mc::test::read_file(e.path().string());
-        if (text.find(token) != std::string::npos &&
-            text.find("multipart/report") != std::string::npos)
-          return e.path();
-      }
-    }
-    if (std::chrono::steady_clock::now() >= until) return {};
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-}
-
-}  // namespace
 
 TEST_CASE("a probe to an unknown recipient bounces, and Postfix's DSN reads as its bounce",
           "[e2e][bounce]") {
   const std::string to = "nobody@" + var("MC_BOUNCE_DOMAIN");
-  const auto r = mc::e2e::run(send_only(to));
+  const auto r = mc::e2e::run(mc::e2e::send_only(to));
   INFO(r.ran.out << r.ran.err);
   // Accepted at RCPT time: the submission itself succeeds.
   REQUIRE(r.ran.exit_code == 0);
   const std::string token = r.result["scenarios"][0]["token"];
   REQUIRE(token.size() == 32);
 
-  const fs::path file = report_about(token, std::chrono::seconds(30));
+  // The probe's INBOX file that holds a delivery report about the token.
+  const fs::path file = mc::e2e::wait_for_message(
+      mc::e2e::maildir("probe"), {token, "multipart/report"}, std::chrono::seconds(30));
   REQUIRE_FALSE(file.empty());
   const std::string text = mc::test::read_file(file.string());
   fs::remove(file);  // the mailbox is left as clean as it was
