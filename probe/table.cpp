@@ -31,6 +31,7 @@ void print_table(std::ostream& out, const RunResult& run) {
   for (const auto& sc : run.scenarios) {
     out << "\n" << sc.name << "  " << upper(to_string(sc.status)) << "  total" << ms(sc.duration_s);
     if (sc.delivery_s) out << "  delivery" << ms(*sc.delivery_s);
+    if (const auto where = placement_text(sc); !where.empty()) out << "  placement " << where;
     out << "\n";
     out << "  " << pad("step / phase", 22) << pad("status", 10) << "       start     duration\n";
     for (const auto& st : sc.steps) {

@@ -106,16 +106,24 @@ class Page {
     }
     h_ +=
         "<table class=\"overview\"><tr><th>scenario</th><th>status</th>"
-        "<th class=\"num\">duration</th><th class=\"num\">delivery</th><th>result</th></tr>";
+        "<th class=\"num\">duration</th><th class=\"num\">delivery</th><th>placement</th>"
+        "<th>result</th></tr>";
     for (std::size_t i = 0; i < run_.scenarios.size(); ++i) {
       const auto& sc = run_.scenarios[i];
       h_ += "<tr><td><a href=\"#scenario-" + std::to_string(i + 1) + "\">" + escape(sc.name) +
             "</a></td><td>" + badge(to_string(sc.status)) + "</td><td class=\"num\">" +
             escape(human(sc.duration_s)) + "</td><td class=\"num\">" +
             (sc.delivery_s ? escape(human(*sc.delivery_s)) : "&ndash;") + "</td><td>" +
+            (sc.placement ? placement_badge(*sc.placement) : "&ndash;") + "</td><td>" +
             escape(outcome(sc)) + "</td></tr>";
     }
     h_ += "</table>\n";
+  }
+
+  // Coloured as the status it usually means: Junk is a warning, a probe that never came a failure.
+  static std::string placement_badge(Placement p) {
+    const char* cls = p == Placement::inbox ? "ok" : p == Placement::junk ? "warning" : "critical";
+    return badge(cls, to_string(p));
   }
 
   static std::string outcome(const ScenarioResult& sc) {
@@ -152,6 +160,10 @@ class Page {
     h_ += "<div class=\"title\"><h2>" + escape(sc.name) + "</h2>" + badge(status) +
           "<span class=\"scenario-meta\">total <b>" + escape(human(sc.duration_s)) + "</b>";
     if (sc.delivery_s) h_ += " &middot; delivery <b>" + escape(human(*sc.delivery_s)) + "</b>";
+    if (sc.placement) {
+      h_ += " &middot; placement " + placement_badge(*sc.placement);
+      if (!sc.placement_mailbox.empty()) h_ += " in <b>" + escape(sc.placement_mailbox) + "</b>";
+    }
     h_ += " &middot; started " + escape(iso8601(sc.started_at));
     h_ += "</span></div>\n";
 

@@ -104,6 +104,7 @@ std::string summary(const ScenarioResult& sc) {
     out += "WARNING: " + failure_head(sc).first + " - " + sc.failure->failure.message + "\n";
   out += "duration: " + secs(sc.duration_s) + " s\n";
   if (sc.delivery_s) out += "delivery: " + secs(*sc.delivery_s) + " s\n";
+  if (const auto where = placement_text(sc); !where.empty()) out += "placement: " + where + "\n";
   for (const auto& st : sc.steps) {
     out += "step " + st.step + ": " + st.status + ", " + secs(st.duration_s) + " s";
     if (!st.server.empty()) out += ", " + st.server;
@@ -140,8 +141,10 @@ std::string render_junit(const RunResult& run) {
   x += "  <testsuite name=\"mailcanary\"" + counts + " timestamp=\"" + timestamp(run.started_at) +
        "\" hostname=\"" + attr(run.vantage) + "\">\n";
   x += "    <properties>\n";
-  auto property = [&](std::string_view name, std::string_view value) {
-    x += "      <property name=\"" + attr(name) + "\" value=\"" + attr(value) + "\"/>\n";
+  auto property = [&](std::string_view name, std::string_view value,
+                      std::string_view indent = "      ") {
+    x += std::string(indent) + "<property name=\"" + attr(name) + "\" value=\"" + attr(value) +
+         "\"/>\n";
   };
   property("vantage", run.vantage);
   property("version", run.version);
@@ -152,6 +155,14 @@ std::string render_junit(const RunResult& run) {
   for (const auto& sc : run.scenarios) {
     x += "    <testcase classname=\"" + attr(classname) + "\" name=\"" + attr(sc.name) +
          "\" time=\"" + secs(sc.duration_s) + "\">\n";
+    // Per test case, as pytest's record_property writes them: CI systems list them by the test.
+    if (sc.placement) {
+      x += "      <properties>\n";
+      property("placement", to_string(*sc.placement), "        ");
+      if (!sc.placement_mailbox.empty())
+        property("placement_mailbox", sc.placement_mailbox, "        ");
+      x += "      </properties>\n";
+    }
     if (sc.status == Status::critical || sc.status == Status::unknown) {
       const char* element = sc.status == Status::critical ? "failure" : "error";
       const auto [message, type] = failure_head(sc);

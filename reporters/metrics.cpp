@@ -130,6 +130,8 @@ std::string render_metrics(const RunResult& run, const ReportContext& ctx, bool 
   e.family("mailcanary_hop_delay_seconds",
            "Time from the hop before to each hop of the probe, from its Received: dates (whole "
            "seconds; the first hop from the Date:).");
+  e.family("mailcanary_placement_info",
+           "1 for where the probe landed: inbox (the watched mailbox), junk or missing.");
 
   std::map<std::string, double> last_success(ctx.last_success.begin(), ctx.last_success.end());
   for (const auto& sc : run.scenarios) {
@@ -154,6 +156,10 @@ std::string render_metrics(const RunResult& run, const ReportContext& ctx, bool 
       sl.emplace_back("source", sp.source);
       e.add("mailcanary_spam_score", sl, sp.score);
     }
+    // Only the actual placement, as an info metric: each run replaces the series it pushed.
+    if (sc.placement)
+      e.add("mailcanary_placement_info",
+            {{"scenario", sc.name}, {"placement", std::string(to_string(*sc.placement))}}, 1);
     for (const auto& hp : sc.hops)
       if (hp.delay_s)
         e.add("mailcanary_hop_delay_seconds", {{"scenario", sc.name}, {"hop", hp.hop}},

@@ -126,6 +126,10 @@ json scenario_json(const ScenarioResult& sc) {
             {"queued_at", opt_time(sc.queued_at)},
             {"seen_at", opt_time(sc.seen_at)}};
   j["delivery_s"] = sc.delivery_s ? json(round_us(*sc.delivery_s)) : json(nullptr);
+  if (sc.placement) {
+    j["placement"] = std::string(to_string(*sc.placement));
+    if (!sc.placement_mailbox.empty()) j["placement_mailbox"] = sc.placement_mailbox;
+  }
   if (sc.failure) {
     const auto& f = sc.failure->failure;
     json fj = {{"step", sc.failure->step},
@@ -222,6 +226,13 @@ std::string tls_expiry_note(const StepResult& st) {
   if (when) out += " (" + iso8601(*when) + ")";
   out += ", within the " + *t.expiry_threshold + " threshold";
   if (limit) out += " of " + threshold_text(*limit);
+  return out;
+}
+
+std::string placement_text(const ScenarioResult& sc) {
+  if (!sc.placement) return {};
+  std::string out(to_string(*sc.placement));
+  if (!sc.placement_mailbox.empty()) out += " (mailbox " + sc.placement_mailbox + ")";
   return out;
 }
 

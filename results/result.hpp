@@ -179,6 +179,9 @@ std::string failure_place(const ScenarioResult& sc, std::string_view separator =
 // threshold of 7 days". Empty when it is within no threshold.
 std::string tls_expiry_note(const StepResult& st);
 
+// Where the probe landed, for people: "junk (mailbox Junk)", "missing"; empty when not known.
+std::string placement_text(const ScenarioResult& sc);
+
 // The step a scenario's failure happened in: the failed step of that name, else the last one.
 const StepResult* failed_step(const ScenarioResult& sc);
 

@@ -34,6 +34,7 @@ known=(
   mailcanary_auth_result_info
   mailcanary_spam_score
   mailcanary_hop_delay_seconds
+  mailcanary_placement_info
 )
 
 tmp=$(mktemp -d)

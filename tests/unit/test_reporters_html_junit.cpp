@@ -142,6 +142,8 @@ RunResult sample_run() {
     set_delivery(sc, send, wait);
     sc.duration_s = del.start_s + del.duration_s + 0.002;
     sc.steps = {send, wait, del};
+    sc.placement = mc::Placement::inbox;
+    sc.placement_mailbox = "INBOX";
     EarlierProbe late;
     late.token = "0123456789abcdef0123456789abcdef";
     late.queued_at = at(-300);
