@@ -11,10 +11,6 @@ namespace {
 
 using namespace detail;
 
-// A LIST of a big account is no reason to grow memory without bound: the names beyond this are
-// not kept (the mailboxes to check are selected by name either way).
-constexpr std::size_t kMaxListed = 1000;
-
 }  // namespace
 
 Check::Check(Link& link, CheckConfig cfg)

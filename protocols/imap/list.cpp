@@ -52,6 +52,28 @@ class ListParser {
     return pos_ == s_.size() && next_literal_ == literals_.size();
   }
 
+  // "Junk (MESSAGES 1 UIDNEXT 2)": the name, then pairs of an attribute and a number.
+  bool parse(StatusData& out) {
+    out = StatusData{};
+    if (!mailbox(out.name) || !consume(' ') || !consume('(')) return false;
+    while (!consume(')')) {
+      const std::size_t start = pos_;
+      while (is_atom_char(peek())) ++pos_;
+      const std::string_view item = s_.substr(start, pos_ - start);
+      if (item.empty() || !consume(' ')) return false;
+      const std::size_t digits = pos_;
+      while (pos_ < s_.size() && is_digit(s_[pos_])) ++pos_;
+      // Numbers up to 63 bits (HIGHESTMODSEQ); only UIDNEXT is kept, and it fits 32.
+      const std::string_view value = s_.substr(digits, pos_ - digits);
+      if (value.empty() || value.size() > 20) return false;
+      if (iequals(item, "UIDNEXT") && !parse_u32(value, out.uidnext)) return false;
+      if (peek() != ')' && !consume(' ')) return false;
+    }
+    while (consume(' ')) {
+    }
+    return pos_ == s_.size() && next_literal_ == literals_.size();
+  }
+
  private:
   // "\HasNoChildren \Junk)": flags separated by single spaces, the closing parenthesis consumed.
   bool flags(std::vector<std::string>& out) {
@@ -170,6 +192,10 @@ bool junk_by_name(const ListEntry& e) {
 bool ListEntry::has_flag(std::string_view flag) const {
   return std::any_of(flags.begin(), flags.end(),
                      [&](const std::string& f) { return iequals(f, flag); });
+}
+
+bool parse_status(const Response& r, StatusData& out) {
+  return ListParser(r).parse(out);
 }
 
 bool parse_list(const Response& r, ListEntry& out) {

@@ -1,7 +1,10 @@
 // LIST data in (RFC 3501 7.2.2, RFC 5258 extended data, RFC 6154 SPECIAL-USE flags), the LIST
-// command out, and the choice of the Junk mailbox among the listed ones.
+// command out, and the choice of the Junk mailbox among the listed ones; STATUS data in (RFC
+// 3501 7.2.4, as a STATUS command or a NOTIFY of RFC 5465 sends it).
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +14,10 @@
 #include "protocols/imap/response.hpp"
 
 namespace mc::proto::imap::detail {
+
+// A LIST of a big account is no reason to grow memory without bound: entries beyond this many
+// are not kept.
+inline constexpr std::size_t kMaxListed = 1000;
 
 struct ListEntry {
   std::vector<std::string> flags;  // as sent, e.g. "\\Junk", "\\HasNoChildren", "\\Noselect"
@@ -23,6 +30,13 @@ struct ListEntry {
 // what follows, literals in Response.literals). False when malformed. Extended data after the
 // name (RFC 5258 "(CHILDINFO ...)") is allowed and ignored.
 bool parse_list(const Response& r, ListEntry& out);
+
+// One "* STATUS name (MESSAGES 1 UIDNEXT 2)" untagged response; false when malformed.
+struct StatusData {
+  std::string name;
+  std::uint32_t uidnext = 0;  // 0 when not given
+};
+bool parse_status(const Response& r, StatusData& out);
 
 // `LIST "" "*" RETURN (SPECIAL-USE)` when the server has SPECIAL-USE, else `LIST "" "*"`.
 std::vector<Chunk> list_command(CommandBuilder cmd, bool special_use);

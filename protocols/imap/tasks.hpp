@@ -16,6 +16,7 @@
 
 #include "protocols/imap/finder.hpp"
 #include "protocols/imap/link.hpp"
+#include "protocols/imap/list.hpp"
 #include "protocols/imap/task.hpp"
 #include "protocols/mime/dsn.hpp"
 
@@ -63,6 +64,10 @@ struct WaitConfig {
   // RFC 2177: servers may end a session idle for 30 minutes; renew the IDLE well before that.
   std::chrono::milliseconds idle_renewal{std::chrono::minutes(28)};
   bool expect_bounce = false;  // the probe must bounce: its delivery report is the success
+  // Watch the account's Junk mailbox too (found by LIST, see protocols/imap/list.hpp), named
+  // `junk_mailbox` by the file or found by its SPECIAL-USE flag or a common name.
+  bool watch_junk = false;
+  std::string junk_mailbox{};
   // The probe is sent only after this task's SELECT: messages from the UIDNEXT it reported on
   // are the only ones searched.
   bool sent_after_select = false;
@@ -75,8 +80,13 @@ struct WaitOutcome {
   std::string headers;  // header block of the first probe among them; "" when only reports
   // The first report about the probe that says it bounced.
   std::optional<mime::Dsn> bounce;
-  int searches = 0;  // how many UID SEARCHes were needed
-  int idles = 0;     // how many IDLE commands were sent
+  std::string found_in;      // the mailbox found_uids are in
+  bool in_junk = false;      // that mailbox is the Junk one
+  std::string junk;          // the Junk mailbox watched; "" when none was found or asked for
+  std::string junk_how;      // how it was found: "special-use", "file" or "name"
+  bool junk_notify = false;  // watched with NOTIFY (RFC 5465); else with STATUS polls
+  int searches = 0;          // how many UID SEARCHes were needed
+  int idles = 0;             // how many IDLE commands were sent
   // How the message was found: "idle" (an EXISTS woke the search that found it: during IDLE,
   // or with the answer to an earlier search),
   // "poll" (a periodic search), "search" (the first search: it was there already).
@@ -92,7 +102,22 @@ class Wait : public detail::Task {
   const WaitOutcome& outcome() const { return outcome_; }
 
  private:
-  enum class Cmd { none, select, search, fetch, reports, idle, noop };
+  enum class Cmd {
+    none,
+    list,
+    select,
+    notify,
+    status,
+    examine_junk,
+    reselect,
+    search,
+    fetch,
+    reports,
+    idle,
+    noop
+  };
+  // Where a STATUS of Junk was sent from, so its answer goes on from there.
+  enum class StatusFrom { start, idle, poll };
   Action begin() override;
   Action completed(const Response& r) override;
   std::optional<Action> data(const Response& r) override;
@@ -104,6 +129,20 @@ class Wait : public detail::Task {
   Action after_search();
   Action after_fetch();
   Action after_reports();
+  // Junk (protocols/imap/wait_junk.cpp): the LIST that finds it, the NOTIFY that watches it, the
+  // STATUS polls without NOTIFY, and the look into it when it may hold the probe.
+  Action list();
+  Action after_list();
+  Action after_select();
+  Action after_notify();
+  Action status(StatusFrom from);
+  Action after_status();
+  Action check_junk(std::string_view why);  // EXAMINE Junk, then search it for `why`
+  Action after_examine();
+  Action reselect();
+  Action junk_refused(const Response& r);  // a NO or BAD to the STATUS or EXAMINE of Junk
+  bool take_junk_data(const Response& r);  // a LIST or STATUS of the outstanding command
+  bool status_polls() const { return !outcome_.junk.empty() && !outcome_.junk_notify; }
   Action decide();      // what the verified probe and reports of this round mean
   Action next_round();  // nothing found yet: IDLE, or the next poll
   Action idle();
@@ -122,6 +161,13 @@ class Wait : public detail::Task {
   std::uint32_t from_uid_ = 0;      // with sent_after_select: the UIDNEXT the SELECT reported
   std::map<std::uint32_t, std::string> probes_;  // verified this round: UID -> header block
   std::vector<std::uint32_t> reports_;           // reports about the probe, every round
+  std::vector<detail::ListEntry> listed_;        // the LIST's answer (at most kMaxListed)
+  bool in_junk_ = false;                         // Junk is the mailbox selected (EXAMINEd)
+  bool junk_news_ = false;                       // Junk may hold something new
+  std::uint32_t junk_uidnext_ = 0;               // Junk's UIDNEXT when last looked at
+  std::uint32_t junk_from_ = 0;                  // with sent_after_select: Junk's first UIDNEXT
+  StatusFrom status_from_ = StatusFrom::start;
+  std::string junk_round_;  // why the look into Junk runs, for its search
 };
 
 // imap.delete: SELECT (phase "select"), UID SEARCH for the token ("search"), the header FETCH

@@ -14,6 +14,7 @@ Wait::Wait(Link& link, WaitConfig cfg)
 Action Wait::begin() {
   // An empty token would match every probe message ever sent.
   if (cfg_.token.empty()) return fail(Reason::internal, "no probe token to search for");
+  if (cfg_.watch_junk) return list();
   cmd_ = Cmd::select;
   return select(cfg_.mailbox, "select");
 }
@@ -21,9 +22,19 @@ Action Wait::begin() {
 Action Wait::completed(const Response&) {
   outcome_.uidvalidity = link().uidvalidity;
   switch (std::exchange(cmd_, Cmd::none)) {
+    case Cmd::list:
+      return after_list();
     case Cmd::select:
-      if (cfg_.sent_after_select) from_uid_ = link().uidnext;
-      return search("search");
+      return after_select();
+    case Cmd::notify:
+      return after_notify();
+    case Cmd::status:
+      return after_status();
+    case Cmd::examine_junk:
+      return after_examine();
+    case Cmd::reselect:
+      in_junk_ = false;
+      return search(round_);
     case Cmd::search:
       return after_search();
     case Cmd::fetch:
@@ -31,14 +42,23 @@ Action Wait::completed(const Response&) {
     case Cmd::reports:
       return after_reports();
     case Cmd::idle: {
+      const bool woken = exists_seen_;
+      if (junk_news_) {
+        // NOTIFY told of news in Junk: the end of this IDLE is when the server told of it.
+        Action a = check_junk(outcome_.junk_notify ? "idle" : "poll");
+        after_idle_exists_ = outcome_.junk_notify;
+        return a;
+      }
+      // Without NOTIFY, the IDLE is cut every poll_interval for a STATUS of Junk.
+      if (!woken && status_polls()) return status(StatusFrom::idle);
       // A renewal (no EXISTS) searches too: it costs one round trip in 28 minutes, and it finds
       // a message whose EXISTS the server never sent.
-      const bool woken = exists_seen_;
       Action a = search(woken ? "idle" : "poll");
       after_idle_exists_ = woken;
       return a;
     }
     case Cmd::noop:
+      if (status_polls()) return status(StatusFrom::poll);
       return search("poll");
     case Cmd::none:
       break;
@@ -57,7 +77,14 @@ std::optional<Action> Wait::data(const Response& r) {
   if (r.status == "FETCH" && cmd_ == Cmd::reports && !finder_.take_report(r, link().transcript)) {
     return fail(Reason::protocol, "malformed FETCH response", &r);
   }
-  if (r.status == "EXISTS" && cmd_ != Cmd::select) {
+  if (take_junk_data(r) && junk_news_ && cmd_ == Cmd::idle && idling_) return end_idle();
+  if (r.status == "EXISTS" && cmd_ != Cmd::select && cmd_ != Cmd::examine_junk &&
+      cmd_ != Cmd::reselect) {
+    // New mail in Junk, while it is selected, is for the next look into it.
+    if (in_junk_) {
+      junk_news_ = true;
+      return std::nullopt;
+    }
     // New mail: search at once, also when it came with the answer to a search that may have
     // been too early for it. Before "+ idling" the DONE waits for it.
     exists_seen_ = true;
@@ -68,6 +95,20 @@ std::optional<Action> Wait::data(const Response& r) {
 
 Action Wait::refused(const Response& r) {
   const Cmd cmd = std::exchange(cmd_, Cmd::none);
+  if (cmd == Cmd::list) {
+    // Without the list, only the file's own name for Junk can be watched.
+    link().transcript.note("the server refused LIST; " +
+                           (cfg_.junk_mailbox.empty() ? std::string("no Junk mailbox is watched")
+                                                      : "watching " + cfg_.junk_mailbox));
+    listed_.clear();
+    return after_list();
+  }
+  if (cmd == Cmd::notify) {
+    link().transcript.note("the server refused NOTIFY; Junk is looked at with STATUS every " +
+                           std::to_string(cfg_.poll_interval.count()) + " ms");
+    return status(StatusFrom::start);
+  }
+  if (cmd == Cmd::status || cmd == Cmd::examine_junk) return junk_refused(r);
   if (cmd == Cmd::noop) {
     // NOOP is only a nudge for servers that report new mail late; one that refuses it is
     // polled without.
@@ -86,8 +127,9 @@ Action Wait::refused(const Response& r) {
 std::optional<Action> Wait::continued(const Response& r) {
   if (cmd_ != Cmd::idle || idling_) return Task::continued(r);
   idling_ = true;
-  if (exists_seen_) return end_idle();
-  return listen("idle", cfg_.idle_renewal);
+  if (exists_seen_ || junk_news_) return end_idle();
+  return listen(
+      "idle", status_polls() ? std::min(cfg_.poll_interval, cfg_.idle_renewal) : cfg_.idle_renewal);
 }
 
 Action Wait::waited() {
@@ -138,6 +180,8 @@ Action Wait::after_reports() {
 }
 
 Action Wait::decide() {
+  outcome_.found_in = in_junk_ ? outcome_.junk : cfg_.mailbox;
+  outcome_.in_junk = in_junk_;
   const bool found = cfg_.expect_bounce ? outcome_.bounce.has_value() : !probes_.empty();
   if (!found) {
     if (cfg_.expect_bounce && !probes_.empty())
@@ -173,6 +217,9 @@ Action Wait::decide() {
 }
 
 Action Wait::next_round() {
+  // Junk is left for the watched mailbox (and what came there meanwhile) before anything else.
+  if (in_junk_) return reselect();
+  if (junk_news_) return check_junk(round_);
   const bool idle = cfg_.idle && !idle_refused_ && has_capability("IDLE");
   if (exists_seen_) return search(idle ? "idle" : "poll");
   if (idle) return this->idle();

@@ -26,7 +26,11 @@ struct SharedState {
   std::vector<std::uint32_t> found_uids;   // the probe's UIDs, verified in `found_in`
   std::uint32_t uidvalidity = 0;           // of that mailbox, in that session
   std::string found_in;                    // the mailbox key (ProbeMailbox::key)
-  bool deleted = false;                    // a step removed what was found
+  // The watched mailbox's key when the probe was found elsewhere (in Junk), and that mailbox's
+  // name: an imap.delete of the watched mailbox deletes it there.
+  std::string moved_from;
+  std::string found_mailbox;
+  bool deleted = false;  // a step removed what was found
   // A step left the probe flagged but not expunged: sweeping earlier flagged probes in this run
   // would only meet the same obstacle.
   bool expunge_blocked = false;

@@ -74,14 +74,20 @@ class ImapDelete final : public StepKind {
     if (session == nullptr) co_return failure;
     proto::imap::DeleteConfig c;
     c.mailbox = keys.mailbox;
+    // imap.wait found the probe in Junk rather than the mailbox it watched (this one): it is
+    // deleted where it is.
+    if (!ctx.shared.moved_from.empty() &&
+        ctx.shared.moved_from == mailbox_key(ctx.file, step, keys.mailbox))
+      c.mailbox = ctx.shared.found_mailbox;
     c.token = ctx.token;
     // The UIDs found are only good in the mailbox they were found in: anywhere else, only a
     // message whose header this session fetches and finds the token in qualifies.
-    if (ctx.shared.found_in == mailbox_key(ctx.file, step, keys.mailbox)) {
+    if (ctx.shared.found_in == mailbox_key(ctx.file, step, c.mailbox)) {
       c.uids = ctx.shared.found_uids;
       c.uidvalidity = ctx.shared.uidvalidity;
     }
     c.own_tokens = ctx.own_tokens;
+    const std::string mailbox = c.mailbox;
     proto::imap::Delete task(*session->link, std::move(c));
     const auto o = co_await ctx.sessions->run(ctx, *session, task, out);
     const auto& oc = task.outcome();
@@ -95,7 +101,7 @@ class ImapDelete final : public StepKind {
     ctx.shared.deleted = !o.failure && !oc.deleted_uids.empty();
     ctx.shared.expunge_blocked = oc.expunge_skipped;
     if (!o.failure && ctx.expunged_with_ours)
-      ctx.expunged_with_ours(oc.also_expunged, mailbox_key(ctx.file, step, keys.mailbox));
+      ctx.expunged_with_ours(oc.also_expunged, mailbox_key(ctx.file, step, mailbox));
     if (oc.expunge_skipped) {
       // The probe stays flagged \Deleted in the mailbox: not a silent OK. It stays pending, so a
       // later run expunges it once no one else's mail is flagged.
@@ -107,7 +113,7 @@ class ImapDelete final : public StepKind {
       ctx.warnings.push_back("scenario " + ctx.scenario.name +
                              ": imap.delete flagged the probe \\Deleted but did not expunge it: "
                              "other messages in " +
-                             keys.mailbox +
+                             mailbox +
                              " are flagged \\Deleted and the server has no UIDPLUS; a later run "
                              "expunges it");
     }

@@ -7,6 +7,7 @@
 #endif
 
 #include "protocols/imap.hpp"
+#include "protocols/imap/list.hpp"
 #include "protocols/mail_date.hpp"
 #include "scenarios/steps/context.hpp"
 #include "scenarios/steps/early_task.hpp"
@@ -38,6 +39,11 @@ class ImapWait final : public StepKind {
          "says whether to wait with IDLE where the server offers it (false: poll)"},
         {"poll_interval", KeyType::duration, "250ms",
          "is the time between searches without IDLE (each after a NOOP)"},
+        {"junk", KeyType::string, "fail",
+         "says what a probe found in the Junk mailbox means: \"fail\", \"warn\" or "
+         "\"ignore\""},
+        {"junk_mailbox", KeyType::string, "found by LIST",
+         "names the account's Junk mailbox, where the server does not flag it \\Junk"},
         {"keep", KeyType::boolean, "false", "says the probe stays in the mailbox"},
         {"authserv_id", KeyType::string, "the server's host name",
          "names the host whose Authentication-Results are trusted"},
@@ -59,6 +65,25 @@ class ImapWait final : public StepKind {
     if (auto d = in.duration("poll_interval")) keys->poll_interval = *d;
     if (auto v = in.boolean("idle")) keys->idle = *v;
     if (auto k = in.boolean("keep")) keys->keep = *k;
+    if (auto v = in.string("junk")) {
+      if (*v == "fail" || *v == "warn" || *v == "ignore")
+        keys->junk = *v;
+      else
+        in.problem(in.where() + ".junk", "\"" + printable(*v) +
+                                             "\" is not what a probe in Junk means: give \"fail\" "
+                                             "(reason junk), \"warn\" or \"ignore\"");
+    }
+    if (auto v = in.string("junk_mailbox")) {
+      if (v->empty() || v->find_first_of("\r\n") != std::string::npos ||
+          proto::imap::detail::same_mailbox(*v, keys->mailbox))
+        in.problem(in.where() + ".junk_mailbox",
+                   "\"" + printable(*v) +
+                       "\" cannot be the Junk mailbox: give its name as the server lists it, "
+                       "like \"Junk\" or \"INBOX.Spam\", other than the mailbox watched (" +
+                       printable(keys->mailbox) + ")");
+      else
+        keys->junk_mailbox = *v;
+    }
     if (auto v = in.string("authserv_id")) {
       if (v->find_first_of(" \t\r\n;") != std::string::npos)
         in.problem(in.where() + ".authserv_id",
@@ -126,11 +151,19 @@ class ImapWait final : public StepKind {
     const auto& oc = static_cast<const proto::imap::Wait&>(*machine).outcome();
     out.add_detail("searches", oc.searches, std::to_string(oc.searches) + " searches");
     std::optional<Failure> unexpected;  // a verdict the file does not expect
+    if (!oc.junk.empty())
+      out.add_detail("junk_mailbox", oc.junk,
+                     "Junk mailbox " + oc.junk + " (by " + oc.junk_how + ", watched with " +
+                         (oc.junk_notify ? "NOTIFY" : "STATUS") + ")");
     if (!oc.found_uids.empty()) {
       out.add_detail("uids", oc.found_uids, uid_text(oc.found_uids));
       ctx.shared.found_uids = oc.found_uids;
       ctx.shared.uidvalidity = oc.uidvalidity;
-      ctx.shared.found_in = mailbox_key(ctx.file, step, keys.mailbox);
+      ctx.shared.found_in = mailbox_key(ctx.file, step, oc.found_in);
+      if (oc.in_junk) {
+        ctx.shared.moved_from = mailbox_key(ctx.file, step, keys.mailbox);
+        ctx.shared.found_mailbox = oc.found_in;
+      }
       report_detection(ctx, o, oc, out);
       if (oc.bounce) report_bounce(*oc.bounce, out);
       // Only a delivered probe has a header of its own to read.
@@ -151,6 +184,12 @@ class ImapWait final : public StepKind {
                          " in " + keys.mailbox + " after " + std::to_string(oc.searches) +
                          " searches";
     }
+    const bool delivered = !oc.headers.empty();
+    ctx.result.placement = !delivered   ? Placement::missing
+                           : oc.in_junk ? Placement::junk
+                                        : Placement::inbox;
+    if (delivered) ctx.result.placement_mailbox = oc.found_in;
+    if (delivered && oc.in_junk && !failure && !unexpected) unexpected = junk_verdict(ctx, out);
     // The server failed us, unless the probe was found and only what it says failed the step.
     if (failure && failure->reason != Reason::not_delivered && oc.found_uids.empty())
       ctx.shared.store_failed = true;
@@ -168,6 +207,8 @@ class ImapWait final : public StepKind {
     proto::imap::WaitConfig wc{keys.mailbox, ctx.token, keys.poll_interval};
     wc.idle = keys.idle;
     wc.expect_bounce = keys.expect.bounce;
+    wc.watch_junk = true;
+    wc.junk_mailbox = keys.junk_mailbox;
     wc.sent_after_select = before_send;
     return std::make_unique<proto::imap::Wait>(*session.link, wc);
   }
@@ -233,6 +274,23 @@ class ImapWait final : public StepKind {
     // The server may tell of the delivery a moment before the 250 after DATA reaches us.
     if (ctx.shared.queued)
       ctx.result.delivery_s = std::max(0.0, Stopwatch::seconds(*seen - *ctx.shared.queued));
+  }
+
+  // A delivered probe in Junk, as the file's "junk" says: a failure, a warning, or nothing.
+  static std::optional<Failure> junk_verdict(StepContext& ctx, StepResult& out) {
+    const auto& keys = ctx.current().as<WaitKeys>();
+    const std::string where = ctx.result.placement_mailbox;
+    if (keys.junk == "fail")
+      return Failure{Reason::junk, "search",
+                     "the probe landed in the Junk mailbox " + where + ", not in " + keys.mailbox,
+                     std::nullopt};
+    if (keys.junk == "warn") {
+      if (out.status == "ok") out.status = "warning";
+      ctx.result.status = worst(ctx.result.status, Status::warning);
+      const std::string note = "in Junk (" + where + ")";
+      out.note = out.note ? *out.note + "; " + note : note;
+    }
+    return std::nullopt;
   }
 
   // The delivery report that says the probe bounced: what it says, as the failure's reply does.

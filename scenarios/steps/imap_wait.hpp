@@ -22,6 +22,10 @@ struct WaitKeys : StepKeys {
   // Names of the hops the probe passes, oldest first; empty: hops are labelled by number.
   std::vector<std::string> hops;
   WaitExpect expect;  // "expect" and "spam": what the delivered probe must carry
+  // What a probe found in the account's Junk mailbox means: "fail" (reason junk), "warn" (the
+  // step WARNING) or "ignore"; and the file's name for that mailbox ("" finds it).
+  std::string junk = "fail";
+  std::string junk_mailbox;
 };
 
 // One mailbox as the server sees it: the same URL, user and mailbox name.

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "protocols/mime/dsn.hpp"
@@ -12,6 +13,7 @@
 
 namespace fs = std::filesystem;
 using mc::e2e::var;
+using nlohmann::json;
 using namespace mc::proto::mime;
 
 TEST_CASE("a probe to an unknown recipient bounces, and Postfix's DSN reads as its bounce",

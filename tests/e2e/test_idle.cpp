@@ -118,11 +118,13 @@ TEST_CASE("detection: seen_at against the Maildir file's time, IDLE and polling"
       CHECK(e < 500.0 + 20.0);
     }
   }
-  SECTION("polling every 10 ms: within 20 ms of the file") {
+  // One interval is what polling costs by itself; the file's mtime is set before Dovecot (and
+  // its Sieve, in this tier) makes the message visible, and that varies by a few milliseconds.
+  SECTION("polling every 10 ms: within one interval and 15 ms of the file") {
     for (double e : detection_errors(false, kRounds)) {
       INFO("seen_at - file time: " << e << " ms");
       CHECK(e > -1.5);
-      CHECK(e < 20.0);
+      CHECK(e < 10.0 + 15.0);
     }
   }
   CHECK(mc::e2e::messages_with("probe", "X-Mailcanary-Token") == 0);

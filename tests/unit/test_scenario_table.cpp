@@ -157,7 +157,8 @@ const std::vector<Row>& table() {
                              R"("warn": "5s", "crit": "20s", "mailbx": "INBOX" })")}},
        {"{dir}/s.json: line 13, column 98 (scenarios[0].steps[1].mailbx): unknown key \"mailbx\"; "
         "did you mean \"mailbox\"? (known keys here: step, server, account, mailbox, idle, "
-        "poll_interval, keep, authserv_id, hops, expect, spam, session, timeout, warn, crit)"}},
+        "poll_interval, junk, junk_mailbox, keep, authserv_id, hops, expect, spam, session, "
+        "timeout, warn, crit)"}},
       {"session is new or shared",
        {{"s.json", good_with(R"("warn": "5s", "crit": "20s" })",
                              R"("warn": "5s", "crit": "20s", "session": "old" })")}},

@@ -59,6 +59,18 @@ const std::vector<Row>& table() {
         "imap.wait: it names what the delivered probe must carry: { \"spf\", \"dkim\", "
         "\"dmarc\", \"arc\" } verdicts; or { \"bounce\": true }: it must come back as a "
         "bounce; remove it here"}},
+      {"junk and junk_mailbox as they should be",
+       {{"s.json", wait_with(R"("junk": "warn", "junk_mailbox": "INBOX.Spam")")}},
+       {}},
+      {"junk is fail, warn or ignore",
+       {{"s.json", wait_with(R"("junk": "accept")")}},
+       {"{dir}/s.json: line 13, column 106 (scenarios[0].steps[1].junk): \"accept\" is not what a "
+        "probe in Junk means: give \"fail\" (reason junk), \"warn\" or \"ignore\""}},
+      {"junk_mailbox is not the mailbox watched",
+       {{"s.json", wait_with(R"("junk_mailbox": "inbox")")}},
+       {"{dir}/s.json: line 13, column 114 (scenarios[0].steps[1].junk_mailbox): \"inbox\" cannot "
+        "be the Junk mailbox: give its name as the server lists it, like \"Junk\" or "
+        "\"INBOX.Spam\", other than the mailbox watched (INBOX)"}},
       {"expect: a bounce as it should be",
        {{"s.json", wait_with(R"("expect": { "bounce": true })")}},
        {}},
