@@ -134,7 +134,7 @@ std::optional<Action> Wait::continued(const Response& r) {
 
 Action Wait::waited() {
   if (cmd_ == Cmd::idle) return end_idle();  // the renewal is due
-  if (noop_refused_) return search("poll");
+  if (noop_refused_) return status_polls() ? status(StatusFrom::poll) : search("poll");
   cmd_ = Cmd::noop;
   return send("search", command().word("NOOP").finish());
 }

@@ -24,21 +24,7 @@ json file_with(const json& expect) {
                      {"account", "probe"},
                      {"from", "probe@" + var("MC_DKIM_DOMAIN")},
                      {"to", "probe@example.test"}};
-  return {
-      {"version", 1},
-      {"vantage", "e2e"},
-      {"defaults",
-       {{"timeout", "30s"},
-        {"tls", {{"ca_file", var("MC_CA")}, {"server_name", "mail.example.test"}}}}},
-      {"servers",
-       {{"out", {{"url", url("smtp", "MC_SUBMISSION_PORT")}}},
-        {"store", {{"url", url("imaps", "MC_IMAPS_PORT")}}}}},
-      {"accounts",
-       {{"probe", {{"user", "probe@example.test"}, {"password", {{"env", "MC_E2E_PASSWORD"}}}}}}},
-      {"scenarios",
-       json::array({{{"name", "dkim"},
-                     {"timeout", "60s"},
-                     {"steps", json::array({send, wait, {{"step", "imap.delete"}}})}}})}};
+  return mc::e2e::scenario_file(json::array({send, wait, {{"step", "imap.delete"}}}), "dkim");
 }
 
 }  // namespace

@@ -19,20 +19,7 @@ namespace {
 
 json file_with(const json& wait) {
   const json send = {{"step", "smtp.send"}, {"server", "out"}, {"account", "probe"}};
-  return {
-      {"version", 1},
-      {"vantage", "e2e"},
-      {"defaults",
-       {{"timeout", "30s"},
-        {"tls", {{"ca_file", var("MC_CA")}, {"server_name", "mail.example.test"}}}}},
-      {"servers",
-       {{"out", {{"url", url("smtp", "MC_SUBMISSION_PORT")}}},
-        {"store", {{"url", url("imaps", "MC_IMAPS_PORT")}}}}},
-      {"accounts",
-       {{"probe", {{"user", "probe@example.test"}, {"password", {{"env", "MC_E2E_PASSWORD"}}}}}}},
-      {"scenarios",
-       json::array(
-           {{{"name", "hops"}, {"timeout", "60s"}, {"steps", json::array({send, wait})}}})}};
+  return mc::e2e::scenario_file(json::array({send, wait}), "hops");
 }
 
 json wait_step() {

@@ -16,18 +16,7 @@ using nlohmann::json;
 namespace {
 
 json file_with(const json& steps) {
-  return {
-      {"version", 1},
-      {"vantage", "e2e"},
-      {"defaults",
-       {{"timeout", "30s"},
-        {"tls", {{"ca_file", var("MC_CA")}, {"server_name", "mail.example.test"}}}}},
-      {"servers",
-       {{"out", {{"url", url("smtp", "MC_SUBMISSION_PORT")}}},
-        {"store", {{"url", url("imaps", "MC_IMAPS_PORT")}}}}},
-      {"accounts",
-       {{"probe", {{"user", "probe@example.test"}, {"password", {{"env", "MC_E2E_PASSWORD"}}}}}}},
-      {"scenarios", json::array({{{"name", "steps"}, {"timeout", "60s"}, {"steps", steps}}})}};
+  return mc::e2e::scenario_file(steps, "steps");
 }
 
 const json kSend = {{"step", "smtp.send"}, {"server", "out"}, {"account", "probe"}};

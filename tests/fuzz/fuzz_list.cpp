@@ -8,7 +8,10 @@
 // - every flag is one word with no space or parenthesis;
 // - choose_junk never returns the watched mailbox; "special-use" is a listed selectable \Junk
 //   entry and the first such; "file" is the file's name and only when no such entry was listed;
-//   "name" is a listed selectable entry; nothing is returned only when no file name was given.
+//   "name" is a listed selectable entry; nothing is returned only when no file name was given;
+// - every response also goes to parse_status (the STATUS that NOTIFY or a poll sends): a
+//   STATUS read is written back with its name as a literal and its UIDNEXT, and reads back the
+//   same.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -92,6 +95,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (;;) {
     imap::Response r;
     if (reader.next(in, r) != imap::ResponseReader::Status::complete) break;
+    imap::detail::StatusData st;
+    if (imap::detail::parse_status(r, st)) {
+      imap::Response again;
+      again.status = "STATUS";
+      again.text = "{" + std::to_string(st.name.size()) + "} (MESSAGES 1 UIDNEXT " +
+                   std::to_string(st.uidnext) + ")";
+      again.literals = {st.name};
+      imap::detail::StatusData back;
+      check(imap::detail::parse_status(again, back) && back.name == st.name &&
+                back.uidnext == st.uidnext,
+            "a STATUS written back reads back otherwise", again.text);
+    }
     ListEntry e;
     if (!imap::detail::parse_list(r, e)) continue;
     for (const std::string& f : e.flags) {
