@@ -56,7 +56,7 @@ class Login : public detail::Task {
 // A hit that may be a delivery report has its text read too ("fetch"): a bounce that returns
 // the probe fails the task as bounced with the report's Status and diagnostic, or, with
 // expect_bounce, is what it waits for. With watch_junk, a LIST first finds the Junk mailbox
-// (phase "select", as NOTIFY and the first STATUS of it): NOTIFY, or a STATUS every
+// (phase "list"; NOTIFY and the first STATUS of it are phase "select"): NOTIFY, or a STATUS every
 // poll_interval, tells of news there, and Junk is EXAMINEd and searched (phase "search") before
 // the watched mailbox is selected again (wait_junk.cpp).
 struct WaitConfig {

@@ -14,7 +14,7 @@ using namespace detail;
 
 Action Wait::list() {
   cmd_ = Cmd::list;
-  return send("select", list_command(command(), has_capability("SPECIAL-USE")));
+  return send("list", list_command(command(), has_capability("SPECIAL-USE")));
 }
 
 Action Wait::after_list() {

@@ -25,9 +25,10 @@ TEST_CASE("runner: a round trip sends, finds and deletes the probe, logging in t
   CHECK(b.platform.imap_logins == 1);
   CHECK(b.platform.imap_logouts == 1);
   CHECK(b.platform.count_with(sc.token) == 0);
+  // The LIST that finds Junk comes before the SELECT.
   CHECK(phases_of(step(r, 1)) == std::vector<std::string>{"connect", "tls_handshake", "greeting",
-                                                          "capability", "login", "select", "search",
-                                                          "fetch"});
+                                                          "capability", "login", "list", "select",
+                                                          "search", "fetch"});
   // The delete runs in the same session: no connect, no login; the LOGOUT is its last phase.
   const auto del = phases_of(step(r, 2));
   CHECK(std::count(del.begin(), del.end(), "login") == 0);
