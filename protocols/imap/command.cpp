@@ -42,6 +42,12 @@ CommandBuilder& CommandBuilder::word(std::string_view w) {
   return *this;
 }
 
+CommandBuilder& CommandBuilder::close() {
+  cur_.bytes += ')';
+  cur_.shown += ')';
+  return *this;
+}
+
 CommandBuilder& CommandBuilder::secret_word(std::string_view w) {
   space();
   cur_.bytes += w;

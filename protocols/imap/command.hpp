@@ -31,6 +31,7 @@ class CommandBuilder {
   CommandBuilder& word(std::string_view w);
   CommandBuilder& secret_word(std::string_view w);
   CommandBuilder& astring(std::string_view s, bool secret);
+  CommandBuilder& close();  // ")" right after what came before, without a space
   // A SASL response: its own line, written only after the server's "+". Always secret.
   CommandBuilder& secret_line(std::string_view w);
   std::vector<Chunk> finish();

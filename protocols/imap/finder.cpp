@@ -8,12 +8,15 @@
 
 namespace mc::proto::imap::detail {
 
-std::vector<Chunk> Finder::search(CommandBuilder cmd, std::uint32_t from_uid) {
+std::vector<Chunk> Finder::search(CommandBuilder cmd, std::uint32_t reports_from) {
   hits_.clear();
-  cmd.word("UID SEARCH");
-  if (from_uid > 0) cmd.word("UID").word(std::to_string(from_uid) + ":*");
-  cmd.word("OR HEADER").word(kTokenHeader).astring(token_, false);
-  cmd.word("TEXT").astring(token_, false);
+  cmd.word("UID SEARCH OR HEADER").word(kTokenHeader).astring(token_, false);
+  if (reports_from > 0) {
+    cmd.word("(UID").word(std::to_string(reports_from) + ":*").word("TEXT");
+    cmd.astring(token_, false).close();
+  } else {
+    cmd.word("TEXT").astring(token_, false);
+  }
   return cmd.finish();
 }
 

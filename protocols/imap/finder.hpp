@@ -30,10 +30,11 @@ class Finder {
 
   // UID SEARCH OR HEADER X-Mailcanary-Token "<token>" TEXT "<token>": the probe by its field, a
   // report by the returned message in its text (TEXT, not BODY: Dovecot's BODY search skips the
-  // header of a message/rfc822 part). `from_uid` > 0 looks only among UIDs from it on: a TEXT
-  // search reads every message, and none that came before the probe was sent can be the probe
-  // or about it. UID SEARCH DELETED. Either way hits start afresh.
-  std::vector<Chunk> search(CommandBuilder cmd, std::uint32_t from_uid = 0);
+  // header of a message/rfc822 part). `reports_from` > 0 reads the text only of UIDs from it on
+  // (a TEXT search reads every message; a report comes well after the SELECT that saw that
+  // UIDNEXT); the header search is never narrowed, so a probe delivered while the SELECT was
+  // still on its way is found all the same. UID SEARCH DELETED. Either way hits start afresh.
+  std::vector<Chunk> search(CommandBuilder cmd, std::uint32_t reports_from = 0);
   std::vector<Chunk> search_deleted(CommandBuilder cmd);
   // * SEARCH data of the outstanding search; false when it is malformed.
   bool take_search(const Response& r);

@@ -120,7 +120,7 @@ class Wait : public detail::Task {
     noop
   };
   // Where a STATUS of Junk was sent from, so its answer goes on from there.
-  enum class StatusFrom { start, idle, poll };
+  enum class StatusFrom { start, idle, poll, reselect };
   Action begin() override;
   Action completed(const Response& r) override;
   std::optional<Action> data(const Response& r) override;
@@ -170,6 +170,8 @@ class Wait : public detail::Task {
   std::uint32_t junk_uidnext_ = 0;               // Junk's UIDNEXT when last looked at
   std::uint32_t junk_from_ = 0;                  // with sent_after_select: Junk's first UIDNEXT
   StatusFrom status_from_ = StatusFrom::start;
+  // Without NOTIFY: how long the IDLE has been cut for STATUS polls since the last search.
+  std::chrono::milliseconds status_idled_{0};
   std::string junk_round_;  // why the look into Junk runs, for its search
 };
 

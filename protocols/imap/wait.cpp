@@ -34,7 +34,9 @@ Action Wait::completed(const Response&) {
       return after_examine();
     case Cmd::reselect:
       in_junk_ = false;
-      return search(round_);
+      // Mail that came to Junk after its search, while the SELECT was on its way, was told of
+      // as Junk's EXISTS, not as a NOTIFY: its UIDNEXT says so.
+      return outcome_.junk.empty() ? search(round_) : status(StatusFrom::reselect);
     case Cmd::search:
       return after_search();
     case Cmd::fetch:
@@ -43,14 +45,20 @@ Action Wait::completed(const Response&) {
       return after_reports();
     case Cmd::idle: {
       const bool woken = exists_seen_;
-      if (junk_news_) {
+      // News in the watched mailbox first; Junk's waits for the round after that search.
+      if (junk_news_ && !woken) {
         // NOTIFY told of news in Junk: the end of this IDLE is when the server told of it.
         Action a = check_junk(outcome_.junk_notify ? "idle" : "poll");
         after_idle_exists_ = outcome_.junk_notify;
         return a;
       }
-      // Without NOTIFY, the IDLE is cut every poll_interval for a STATUS of Junk.
-      if (!woken && status_polls()) return status(StatusFrom::idle);
+      // Without NOTIFY, the IDLE is cut every poll_interval for a STATUS of Junk (and the
+      // watched mailbox searched once per renewal time, as a plain IDLE's renewal does).
+      if (!woken && status_polls()) {
+        status_idled_ += std::min(cfg_.poll_interval, cfg_.idle_renewal);
+        if (status_idled_ < cfg_.idle_renewal) return status(StatusFrom::idle);
+      }
+      status_idled_ = std::chrono::milliseconds(0);
       // A renewal (no EXISTS) searches too: it costs one round trip in 28 minutes, and it finds
       // a message whose EXISTS the server never sent.
       Action a = search(woken ? "idle" : "poll");

@@ -21,8 +21,9 @@ Action Wait::after_list() {
   if (auto junk = choose_junk(listed_, cfg_.junk_mailbox, cfg_.mailbox)) {
     outcome_.junk = junk->name;
     outcome_.junk_how = junk->how;
-    // Before the send, a probe cannot be in Junk yet; otherwise the first round looks there too.
-    junk_news_ = !cfg_.sent_after_select;
+    // The first round looks into Junk too: the probe may be there already, or come before the
+    // STATUS that takes Junk's baseline.
+    junk_news_ = true;
     link().transcript.note("watching " + junk->name + " as the Junk mailbox (by " + junk->how +
                            ")");
   } else {
@@ -66,13 +67,12 @@ Action Wait::after_status() {
     case StatusFrom::poll:
       return junk_news_ ? check_junk("poll") : search("poll");
     case StatusFrom::idle:
+      // An EXISTS after the DONE: the search that follows tells when it was seen.
+      if (exists_seen_) return search("poll");
       if (junk_news_) return check_junk("poll");
-      if (exists_seen_) {
-        Action a = search("idle");
-        after_idle_exists_ = true;
-        return a;
-      }
       return idle();
+    case StatusFrom::reselect:
+      return search(round_);
   }
   return fail(Reason::internal, "STATUS from nowhere");
 }
@@ -91,6 +91,7 @@ bool Wait::take_junk_data(const Response& r) {
     if (cfg_.sent_after_select) junk_from_ = st.uidnext;
     return true;
   }
+  if (cmd_ == Cmd::examine_junk) return true;  // the EXAMINE's own UIDNEXT is the new baseline
   // A NOTIFY without UIDNEXT, or a UIDNEXT that moved: something came (an expunge moves none).
   if (st.uidnext == 0 || st.uidnext != junk_uidnext_) junk_news_ = true;
   if (st.uidnext != 0) junk_uidnext_ = st.uidnext;
@@ -128,11 +129,13 @@ Action Wait::junk_refused(const Response& r) {
                 &r);
   link().transcript.note("the server refused STATUS of " + outcome_.junk + "; watching only " +
                          cfg_.mailbox);
+  junk_news_ = false;
   outcome_.junk.clear();
   outcome_.junk_how.clear();
   outcome_.junk_notify = false;
   if (in_junk_) return reselect();  // the EXAMINE failed: nothing is selected
   if (status_from_ == StatusFrom::start) return search("search");
+  if (status_from_ == StatusFrom::reselect) return search(round_);
   return status_from_ == StatusFrom::poll ? search("poll") : idle();
 }
 

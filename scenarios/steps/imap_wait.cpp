@@ -160,10 +160,8 @@ class ImapWait final : public StepKind {
       ctx.shared.found_uids = oc.found_uids;
       ctx.shared.uidvalidity = oc.uidvalidity;
       ctx.shared.found_in = mailbox_key(ctx.file, step, oc.found_in);
-      if (oc.in_junk) {
-        ctx.shared.moved_from = mailbox_key(ctx.file, step, keys.mailbox);
-        ctx.shared.found_mailbox = oc.found_in;
-      }
+      ctx.shared.moved_from = oc.in_junk ? mailbox_key(ctx.file, step, keys.mailbox) : "";
+      ctx.shared.found_mailbox = oc.in_junk ? oc.found_in : "";
       report_detection(ctx, o, oc, out);
       if (oc.bounce) report_bounce(*oc.bounce, out);
       // Only a delivered probe has a header of its own to read.

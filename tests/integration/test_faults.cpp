@@ -92,7 +92,8 @@ struct FakeImap {
         c.send(tag + " OK logged in\r\n");
       } else if (starts("SELECT")) {
         c.send("* 3 EXISTS\r\n* OK [UIDVALIDITY 42] ok\r\n" + tag + " OK [READ-WRITE] done\r\n");
-      } else if ((starts("UID SEARCH") && cmd.find("HEADER X-Mailcanary-Token") != std::string::npos)) {
+      } else if ((starts("UID SEARCH") &&
+                  cmd.find("HEADER X-Mailcanary-Token") != std::string::npos)) {
         token = cmd.substr(cmd.rfind(' ') + 1);
         if (!token.empty() && token.front() == '"') token = token.substr(1, token.size() - 2);
         c.send(std::string("* SEARCH") + (hit ? " " + std::to_string(hit) : "") + "\r\n" + tag +

@@ -160,7 +160,8 @@ struct NoUidplusMailbox {
       const unsigned probe_uid = run == 0 ? 7 : 8;
       if (starts("SELECT")) {
         c.send("* 8 EXISTS\r\n* OK [UIDVALIDITY 42] ok\r\n" + tag + " OK done\r\n");
-      } else if ((starts("UID SEARCH") && cmd.find("HEADER X-Mailcanary-Token") != std::string::npos)) {
+      } else if ((starts("UID SEARCH") &&
+                  cmd.find("HEADER X-Mailcanary-Token") != std::string::npos)) {
         token = cmd.substr(cmd.rfind(' ') + 1);
         if (token.size() > 1 && token.front() == '"') token = token.substr(1, token.size() - 2);
         if (run == 0) first_token = token;
@@ -255,7 +256,8 @@ struct FoundAtOnce {
       commands.push_back(cmd);
       if (cmd.rfind("SELECT", 0) == 0) {
         c.send("* 9 EXISTS\r\n* OK [UIDVALIDITY 42] ok\r\n" + tag + " OK done\r\n");
-      } else if (cmd.rfind("UID SEARCH", 0) == 0 && cmd.find("HEADER X-Mailcanary-Token") != std::string::npos) {
+      } else if (cmd.rfind("UID SEARCH", 0) == 0 &&
+                 cmd.find("HEADER X-Mailcanary-Token") != std::string::npos) {
         token = cmd.substr(cmd.rfind(' ') + 1);
         if (token.size() > 1 && token.front() == '"') token = token.substr(1, token.size() - 2);
         auto at = std::find(tokens.begin(), tokens.end(), token);

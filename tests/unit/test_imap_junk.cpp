@@ -65,8 +65,8 @@ Script status(int n, const std::string& name, int uidnext) {
 }
 
 std::string search_from(int n, int from) {
-  return tag(n) + " UID SEARCH UID " + std::to_string(from) + ":* OR HEADER X-Mailcanary-Token \"" +
-         kToken + "\" TEXT \"" + kToken + "\"\r\n";
+  return tag(n) + " UID SEARCH OR HEADER X-Mailcanary-Token \"" + kToken + "\" (UID " +
+         std::to_string(from) + ":* TEXT \"" + kToken + "\")\r\n";
 }
 
 Script search_at(int n, int from, const std::string& hits) {
@@ -81,6 +81,14 @@ Script examine(int n, const std::string& name, int uidnext) {
             " OK [READ-ONLY] Examine completed.\r\n")};
 }
 
+// The first round's look into Junk (the probe may have come before Junk's baseline), tags n to
+// n+4: EXAMINE, its search, SELECT INBOX again, the STATUS that checks nothing came meanwhile,
+// and INBOX's search.
+Script first_look(int n, const std::string& junk, int uidnext) {
+  return examine(n, junk, uidnext) + search_at(n + 1, uidnext, "") + select(n + 2) +
+         status(n + 3, junk, uidnext) + search_at(n + 4, 12, "");
+}
+
 }  // namespace
 
 TEST_CASE("junk: NOTIFY tells of new mail in Junk during IDLE; the probe is found there",
@@ -88,10 +96,10 @@ TEST_CASE("junk: NOTIFY tells of new mail in Junk during IDLE; the probe is foun
   Bench b(kNotifyCaps, true);
   const Played run = play_machine(
       *b.wait, list(3, kDovecotList) + select(4) + notify(5) + status(6, "Junk", 5) +
-                   search_at(7, 12, "") +
-                   idle_until(8, "* STATUS Junk (MESSAGES 1 UIDNEXT 6 UIDVALIDITY 99)\r\n") +
-                   examine(9, "Junk", 6) + search_at(10, 5, " 5") +
-                   fetch(11, "5", fetch_reply(1, 5, probe_header())));
+                   search_at(7, 12, "") + first_look(8, "Junk", 5) +
+                   idle_until(13, "* STATUS Junk (MESSAGES 1 UIDNEXT 6 UIDVALIDITY 99)\r\n") +
+                   examine(14, "Junk", 6) + search_at(15, 5, " 5") +
+                   fetch(16, "5", fetch_reply(1, 5, probe_header())));
   expect_success(run);
   const auto& o = b.wait->outcome();
   CHECK(o.junk == "Junk");
@@ -108,10 +116,11 @@ TEST_CASE("junk: NOTIFY tells of new mail in Junk during IDLE; the probe is foun
 TEST_CASE("junk: an EXISTS in INBOX is found there as before, Junk untouched",
           "[imap][tasks][junk]") {
   Bench b(kNotifyCaps, true);
-  const Played run = play_machine(
-      *b.wait, list(3, kDovecotList) + select(4) + notify(5) + status(6, "Junk", 5) +
-                   search_at(7, 12, "") + idle_until(8, "* 4 EXISTS\r\n") +
-                   search_at(9, 12, " 12") + fetch(10, "12", fetch_reply(4, 12, probe_header())));
+  const Played run =
+      play_machine(*b.wait, list(3, kDovecotList) + select(4) + notify(5) + status(6, "Junk", 5) +
+                                search_at(7, 12, "") + first_look(8, "Junk", 5) +
+                                idle_until(13, "* 4 EXISTS\r\n") + search_at(14, 12, " 12") +
+                                fetch(15, "12", fetch_reply(4, 12, probe_header())));
   expect_success(run);
   CHECK_FALSE(b.wait->outcome().in_junk);
   CHECK(b.wait->outcome().found_in == "INBOX");
@@ -124,18 +133,19 @@ TEST_CASE("junk: without NOTIFY, a STATUS every poll_interval; a Junk that grew 
       "* LIST (\\HasNoChildren) \".\" INBOX\r\n"
       "* LIST (\\HasNoChildren) \".\" INBOX.Spam\r\n";
   const Played run = play_machine(
-      *b.wait,
-      list(3, courier, false) + select(4) + status(5, "INBOX.Spam", 5) + search_at(6, 12, "") +
-          // The IDLE wakes after poll_interval for a STATUS; nothing new, so IDLE again.
-          Script{C("a7 IDLE\r\n"), S("+ idling\r\n"), Wait(), C("DONE\r\n"),
-                 S("a7 OK Idle completed.\r\n")} +
-          status(8, "INBOX.Spam", 5) +
-          Script{C("a9 IDLE\r\n"), S("+ idling\r\n"), Wait(), C("DONE\r\n"),
-                 S("a9 OK Idle completed.\r\n")} +
-          // Something came to Junk: not ours; back to INBOX, which is searched again.
-          status(10, "INBOX.Spam", 6) + examine(11, "INBOX.Spam", 6) + search_at(12, 5, "") +
-          select(13) + search_at(14, 12, "") + idle_until(15, "* 4 EXISTS\r\n") +
-          search_at(16, 12, " 12") + fetch(17, "12", fetch_reply(4, 12, probe_header())));
+      *b.wait, list(3, courier, false) + select(4) + status(5, "INBOX.Spam", 5) +
+                   search_at(6, 12, "") + first_look(7, "INBOX.Spam", 5) +
+                   // The IDLE wakes after poll_interval for a STATUS; nothing new, so IDLE again.
+                   Script{C("a12 IDLE\r\n"), S("+ idling\r\n"), Wait(), C("DONE\r\n"),
+                          S("a12 OK Idle completed.\r\n")} +
+                   status(13, "INBOX.Spam", 5) +
+                   Script{C("a14 IDLE\r\n"), S("+ idling\r\n"), Wait(), C("DONE\r\n"),
+                          S("a14 OK Idle completed.\r\n")} +
+                   // Something came to Junk: not ours; back to INBOX, which is searched again.
+                   status(15, "INBOX.Spam", 6) + examine(16, "INBOX.Spam", 6) +
+                   search_at(17, 5, "") + select(18) + status(19, "INBOX.Spam", 6) +
+                   search_at(20, 12, "") + idle_until(21, "* 4 EXISTS\r\n") +
+                   search_at(22, 12, " 12") + fetch(23, "12", fetch_reply(4, 12, probe_header())));
   expect_success(run);
   const auto& o = b.wait->outcome();
   CHECK(o.junk == "INBOX.Spam");
@@ -208,4 +218,33 @@ TEST_CASE("junk: what is refused", "[imap][tasks][junk]") {
     expect_success(run);
     CHECK(b.wait->outcome().junk.empty());
   }
+}
+
+TEST_CASE("junk: mail that comes to Junk while INBOX is selected again is not lost",
+          "[imap][tasks][junk]") {
+  Bench b(kNotifyCaps, true);
+  // Junk's EXISTS for it went by with the SELECT; the STATUS after the SELECT sees it.
+  const Played run = play_machine(
+      *b.wait, list(3, kDovecotList) + select(4) + notify(5) + status(6, "Junk", 5) +
+                   search_at(7, 12, "") + examine(8, "Junk", 5) + search_at(9, 5, "") +
+                   Script{C("a10 SELECT \"INBOX\"\r\n"),
+                          S("* 2 EXISTS\r\n* 3 EXISTS\r\n* OK [UIDVALIDITY " + kUidValidity +
+                            "] ok\r\n* OK [UIDNEXT 12] next\r\na10 OK [READ-WRITE] done\r\n")} +
+                   status(11, "Junk", 6) + search_at(12, 12, "") + examine(13, "Junk", 6) +
+                   search_at(14, 5, " 5") + fetch(15, "5", fetch_reply(2, 5, probe_header())));
+  expect_success(run);
+  CHECK(b.wait->outcome().in_junk);
+}
+
+TEST_CASE("junk: news in INBOX and in Junk at once: INBOX is searched first",
+          "[imap][tasks][junk]") {
+  Bench b(kNotifyCaps, true);
+  const Played run = play_machine(
+      *b.wait, list(3, kDovecotList) + select(4) + notify(5) + status(6, "Junk", 5) +
+                   search_at(7, 12, "") + first_look(8, "Junk", 5) +
+                   idle_until(13, "* STATUS Junk (UIDNEXT 6)\r\n* 4 EXISTS\r\n") +
+                   search_at(14, 12, " 12") + fetch(15, "12", fetch_reply(4, 12, probe_header())));
+  expect_success(run);
+  CHECK_FALSE(b.wait->outcome().in_junk);
+  CHECK(b.wait->outcome().detected_by == "idle");
 }

@@ -181,11 +181,11 @@ TEST_CASE("wait: a report about other mail, and mail that quotes the token, are 
   CHECK(transcript_has(*b.wait, TranscriptLine::Dir::note, "no delivery report about our probe"));
 }
 
-TEST_CASE("wait: opened before the send, it searches only from the UIDNEXT of its SELECT",
+TEST_CASE("wait: opened before the send, it reads the text only from the UIDNEXT of its SELECT",
           "[imap][tasks][dsn]") {
   Bench b(false, true);
-  const std::string line = tag(4) + " UID SEARCH UID 12:* OR HEADER X-Mailcanary-Token \"" +
-                           kToken + "\" TEXT \"" + kToken + "\"\r\n";
+  const std::string line = tag(4) + " UID SEARCH OR HEADER X-Mailcanary-Token \"" + kToken +
+                           "\" (UID 12:* TEXT \"" + kToken + "\")\r\n";
   const Played run =
       play_machine(*b.wait, select(3) + Script{C(line), S("* SEARCH 12\r\na4 OK done\r\n")} +
                                 fetch(5, "12", fetch_reply(4, 12, probe_header())));
