@@ -56,7 +56,8 @@ class Login : public detail::Task {
 // A hit that may be a delivery report has its text read too ("fetch"): a bounce that returns
 // the probe fails the task as bounced with the report's Status and diagnostic, or, with
 // expect_bounce, is what it waits for. With watch_junk, a LIST first finds the Junk mailbox
-// (phase "list"; NOTIFY and the first STATUS of it are phase "select"): NOTIFY, or a STATUS every
+// (phase "list"; its EXAMINE for a baseline, NOTIFY and the first STATUS of it are phase
+// "select"): NOTIFY, or a STATUS every
 // poll_interval, tells of news there, and Junk is EXAMINEd and searched (phase "search") before
 // the watched mailbox is selected again (wait_junk.cpp).
 struct WaitConfig {
@@ -166,9 +167,10 @@ class Wait : public detail::Task {
   std::vector<std::uint32_t> reports_;           // reports about the probe, every round
   std::vector<detail::ListEntry> listed_;        // the LIST's answer (at most kMaxListed)
   bool in_junk_ = false;                         // Junk is the mailbox selected (EXAMINEd)
-  bool junk_news_ = false;                       // Junk may hold something new
-  std::uint32_t junk_uidnext_ = 0;               // Junk's UIDNEXT when last looked at
-  std::uint32_t junk_from_ = 0;                  // with sent_after_select: Junk's first UIDNEXT
+  bool opening_ = false;    // Junk's first EXAMINE is done or under way, the watched SELECT not
+  bool junk_news_ = false;  // Junk may hold something new
+  std::uint32_t junk_uidnext_ = 0;  // Junk's UIDNEXT when last looked at
+  std::uint32_t junk_from_ = 0;     // with sent_after_select: Junk's first UIDNEXT
   StatusFrom status_from_ = StatusFrom::start;
   // Without NOTIFY: how long the IDLE has been cut for STATUS polls since the last search.
   std::chrono::milliseconds status_idled_{0};

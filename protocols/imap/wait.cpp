@@ -34,6 +34,7 @@ Action Wait::completed(const Response&) {
       return after_examine();
     case Cmd::reselect:
       in_junk_ = false;
+      if (opening_) return after_select();  // Junk's baseline taken: now the watch begins
       // Mail that came to Junk after its search, while the SELECT was on its way, was told of
       // as Junk's EXISTS, not as a NOTIFY: its UIDNEXT says so.
       return outcome_.junk.empty() ? search(round_) : status(StatusFrom::reselect);

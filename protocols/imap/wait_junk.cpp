@@ -21,20 +21,24 @@ Action Wait::after_list() {
   if (auto junk = choose_junk(listed_, cfg_.junk_mailbox, cfg_.mailbox)) {
     outcome_.junk = junk->name;
     outcome_.junk_how = junk->how;
-    // The first round looks into Junk too: the probe may be there already, or come before the
-    // STATUS that takes Junk's baseline.
-    junk_news_ = true;
     link().transcript.note("watching " + junk->name + " as the Junk mailbox (by " + junk->how +
                            ")");
-  } else {
-    link().transcript.note("no Junk mailbox found; watching only " + cfg_.mailbox);
+    listed_.clear();
+    // Junk first: its UIDNEXT is the baseline that the STATUS after the watched mailbox's
+    // SELECT (and NOTIFY) compares with, so nothing that comes between is missed.
+    opening_ = true;
+    in_junk_ = true;
+    cmd_ = Cmd::examine_junk;
+    return select(outcome_.junk, "select", true);
   }
+  link().transcript.note("no Junk mailbox found; watching only " + cfg_.mailbox);
   listed_.clear();
   cmd_ = Cmd::select;
   return select(cfg_.mailbox, "select");
 }
 
 Action Wait::after_select() {
+  opening_ = false;
   if (cfg_.sent_after_select) from_uid_ = link().uidnext;
   if (outcome_.junk.empty()) return search("search");
   if (!has_capability("NOTIFY")) return status(StatusFrom::start);
@@ -86,11 +90,6 @@ bool Wait::take_junk_data(const Response& r) {
   if (r.status != "STATUS" || outcome_.junk.empty()) return false;
   StatusData st;
   if (!parse_status(r, st) || !same_mailbox(st.name, outcome_.junk)) return false;
-  if (cmd_ == Cmd::status && status_from_ == StatusFrom::start) {
-    junk_uidnext_ = st.uidnext;
-    if (cfg_.sent_after_select) junk_from_ = st.uidnext;
-    return true;
-  }
   if (cmd_ == Cmd::examine_junk) return true;  // the EXAMINE's own UIDNEXT is the new baseline
   // A NOTIFY without UIDNEXT, or a UIDNEXT that moved: something came (an expunge moves none).
   if (st.uidnext == 0 || st.uidnext != junk_uidnext_) junk_news_ = true;
@@ -111,6 +110,14 @@ Action Wait::check_junk(std::string_view why) {
 
 Action Wait::after_examine() {
   if (link().uidnext != 0) junk_uidnext_ = link().uidnext;
+  if (opening_) {
+    if (cfg_.sent_after_select) {
+      // Nothing of this run can be there yet: the baseline is all this look is for.
+      junk_from_ = junk_uidnext_;
+      return reselect();
+    }
+    return search("search");  // the probe may be there already
+  }
   const bool after_idle = after_idle_exists_;
   std::swap(from_uid_, junk_from_);  // Junk's own first UIDNEXT while it is selected
   Action a = search(junk_round_);
@@ -143,7 +150,7 @@ Action Wait::reselect() {
   probes_.clear();
   reports_.clear();
   cmd_ = Cmd::reselect;
-  return select(cfg_.mailbox, "search");
+  return select(cfg_.mailbox, opening_ ? "select" : "search");
 }
 
 }  // namespace mc::proto::imap

@@ -110,22 +110,28 @@ std::vector<double> detection_errors(bool idle, int rounds) {
 
 TEST_CASE("detection: seen_at against the Maildir file's time, IDLE and polling", "[e2e][idle]") {
   constexpr int kRounds = 30;
-  // seen_at has whole milliseconds, cut: it may read up to 1 ms before the true time.
-  SECTION("IDLE: Dovecot's 500 ms notification delay, and at most 20 ms of mailcanary's") {
-    for (double e : detection_errors(true, kRounds)) {
-      INFO("seen_at - file time: " << e << " ms");
-      CHECK(e > 500.0 - 1.5);
-      CHECK(e < 500.0 + 20.0);
+  // Every sample must be after the file (seen_at has whole milliseconds, cut: up to 1 ms
+  // early). The median and the 90th percentile hold mailcanary to its share; the slowest
+  // sample only to what no scheduling hiccup of a busy machine explains (40 ms is a delayed
+  // ACK's, the kind of fault this is here to catch).
+  const auto check = [](std::vector<double> e, double floor, double median, double p90,
+                        double worst) {
+    std::sort(e.begin(), e.end());
+    for (double x : e) {
+      INFO("seen_at - file time: " << x << " ms");
+      CHECK(x > floor - 1.5);
     }
+    CHECK(e[e.size() / 2] < median);
+    CHECK(e[static_cast<std::size_t>(std::ceil(0.9 * e.size())) - 1] < p90);
+    CHECK(e.back() < worst);
+  };
+  SECTION("IDLE: Dovecot's 500 ms notification delay, and little of mailcanary's") {
+    check(detection_errors(true, kRounds), 500.0, 500.0 + 10.0, 500.0 + 20.0, 500.0 + 40.0);
   }
   // One interval is what polling costs by itself; the file's mtime is set before Dovecot (and
   // its Sieve, in this tier) makes the message visible, and that varies by a few milliseconds.
-  SECTION("polling every 10 ms: within one interval and 15 ms of the file") {
-    for (double e : detection_errors(false, kRounds)) {
-      INFO("seen_at - file time: " << e << " ms");
-      CHECK(e > -1.5);
-      CHECK(e < 10.0 + 15.0);
-    }
+  SECTION("polling every 10 ms: within about one interval of the file") {
+    check(detection_errors(false, kRounds), 0.0, 10.0 + 5.0, 10.0 + 10.0, 10.0 + 40.0);
   }
   CHECK(mc::e2e::messages_with("probe", "X-Mailcanary-Token") == 0);
 }

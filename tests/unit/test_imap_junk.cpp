@@ -81,12 +81,9 @@ Script examine(int n, const std::string& name, int uidnext) {
             " OK [READ-ONLY] Examine completed.\r\n")};
 }
 
-// The first round's look into Junk (the probe may have come before Junk's baseline), tags n to
-// n+4: EXAMINE, its search, SELECT INBOX again, the STATUS that checks nothing came meanwhile,
-// and INBOX's search.
-Script first_look(int n, const std::string& junk, int uidnext) {
-  return examine(n, junk, uidnext) + search_at(n + 1, uidnext, "") + select(n + 2) +
-         status(n + 3, junk, uidnext) + search_at(n + 4, 12, "");
+// Junk's EXAMINE for its baseline (UIDNEXT `uidnext`), then INBOX's SELECT: tags n and n+1.
+Script open(int n, const std::string& junk, int uidnext) {
+  return examine(n, junk, uidnext) + select(n + 1);
 }
 
 }  // namespace
@@ -95,11 +92,11 @@ TEST_CASE("junk: NOTIFY tells of new mail in Junk during IDLE; the probe is foun
           "[imap][tasks][junk]") {
   Bench b(kNotifyCaps, true);
   const Played run = play_machine(
-      *b.wait, list(3, kDovecotList) + select(4) + notify(5) + status(6, "Junk", 5) +
-                   search_at(7, 12, "") + first_look(8, "Junk", 5) +
-                   idle_until(13, "* STATUS Junk (MESSAGES 1 UIDNEXT 6 UIDVALIDITY 99)\r\n") +
-                   examine(14, "Junk", 6) + search_at(15, 5, " 5") +
-                   fetch(16, "5", fetch_reply(1, 5, probe_header())));
+      *b.wait, list(3, kDovecotList) + open(4, "Junk", 5) + notify(6) + status(7, "Junk", 5) +
+                   search_at(8, 12, "") +
+                   idle_until(9, "* STATUS Junk (MESSAGES 1 UIDNEXT 6 UIDVALIDITY 99)\r\n") +
+                   examine(10, "Junk", 6) + search_at(11, 5, " 5") +
+                   fetch(12, "5", fetch_reply(1, 5, probe_header())));
   expect_success(run);
   const auto& o = b.wait->outcome();
   CHECK(o.junk == "Junk");
@@ -116,14 +113,24 @@ TEST_CASE("junk: NOTIFY tells of new mail in Junk during IDLE; the probe is foun
 TEST_CASE("junk: an EXISTS in INBOX is found there as before, Junk untouched",
           "[imap][tasks][junk]") {
   Bench b(kNotifyCaps, true);
-  const Played run =
-      play_machine(*b.wait, list(3, kDovecotList) + select(4) + notify(5) + status(6, "Junk", 5) +
-                                search_at(7, 12, "") + first_look(8, "Junk", 5) +
-                                idle_until(13, "* 4 EXISTS\r\n") + search_at(14, 12, " 12") +
-                                fetch(15, "12", fetch_reply(4, 12, probe_header())));
+  const Played run = play_machine(
+      *b.wait, list(3, kDovecotList) + open(4, "Junk", 5) + notify(6) + status(7, "Junk", 5) +
+                   search_at(8, 12, "") + idle_until(9, "* 4 EXISTS\r\n") +
+                   search_at(10, 12, " 12") + fetch(11, "12", fetch_reply(4, 12, probe_header())));
   expect_success(run);
   CHECK_FALSE(b.wait->outcome().in_junk);
   CHECK(b.wait->outcome().found_in == "INBOX");
+}
+
+TEST_CASE("junk: what came to Junk between its baseline and the NOTIFY is looked into",
+          "[imap][tasks][junk]") {
+  Bench b(kNotifyCaps, true);
+  const Played run = play_machine(*b.wait, list(3, kDovecotList) + open(4, "Junk", 5) + notify(6) +
+                                               status(7, "Junk", 6) + search_at(8, 12, "") +
+                                               examine(9, "Junk", 6) + search_at(10, 5, " 5") +
+                                               fetch(11, "5", fetch_reply(1, 5, probe_header())));
+  expect_success(run);
+  CHECK(b.wait->outcome().in_junk);
 }
 
 TEST_CASE("junk: without NOTIFY, a STATUS every poll_interval; a Junk that grew is looked into",
@@ -133,19 +140,19 @@ TEST_CASE("junk: without NOTIFY, a STATUS every poll_interval; a Junk that grew 
       "* LIST (\\HasNoChildren) \".\" INBOX\r\n"
       "* LIST (\\HasNoChildren) \".\" INBOX.Spam\r\n";
   const Played run = play_machine(
-      *b.wait, list(3, courier, false) + select(4) + status(5, "INBOX.Spam", 5) +
-                   search_at(6, 12, "") + first_look(7, "INBOX.Spam", 5) +
+      *b.wait, list(3, courier, false) + open(4, "INBOX.Spam", 5) + status(6, "INBOX.Spam", 5) +
+                   search_at(7, 12, "") +
                    // The IDLE wakes after poll_interval for a STATUS; nothing new, so IDLE again.
-                   Script{C("a12 IDLE\r\n"), S("+ idling\r\n"), Wait(), C("DONE\r\n"),
-                          S("a12 OK Idle completed.\r\n")} +
-                   status(13, "INBOX.Spam", 5) +
-                   Script{C("a14 IDLE\r\n"), S("+ idling\r\n"), Wait(), C("DONE\r\n"),
-                          S("a14 OK Idle completed.\r\n")} +
+                   Script{C("a8 IDLE\r\n"), S("+ idling\r\n"), Wait(), C("DONE\r\n"),
+                          S("a8 OK Idle completed.\r\n")} +
+                   status(9, "INBOX.Spam", 5) +
+                   Script{C("a10 IDLE\r\n"), S("+ idling\r\n"), Wait(), C("DONE\r\n"),
+                          S("a10 OK Idle completed.\r\n")} +
                    // Something came to Junk: not ours; back to INBOX, which is searched again.
-                   status(15, "INBOX.Spam", 6) + examine(16, "INBOX.Spam", 6) +
-                   search_at(17, 5, "") + select(18) + status(19, "INBOX.Spam", 6) +
-                   search_at(20, 12, "") + idle_until(21, "* 4 EXISTS\r\n") +
-                   search_at(22, 12, " 12") + fetch(23, "12", fetch_reply(4, 12, probe_header())));
+                   status(11, "INBOX.Spam", 6) + examine(12, "INBOX.Spam", 6) +
+                   search_at(13, 5, "") + select(14) + status(15, "INBOX.Spam", 6) +
+                   search_at(16, 12, "") + idle_until(17, "* 4 EXISTS\r\n") +
+                   search_at(18, 12, " 12") + fetch(19, "12", fetch_reply(4, 12, probe_header())));
   expect_success(run);
   const auto& o = b.wait->outcome();
   CHECK(o.junk == "INBOX.Spam");
@@ -158,15 +165,14 @@ TEST_CASE("junk: without NOTIFY, a STATUS every poll_interval; a Junk that grew 
     if (a.kind == Kind::read && a.wait.count() > 0) CHECK(a.wait == std::chrono::milliseconds(250));
 }
 
-TEST_CASE("junk: started after the send, the first round looks into Junk too",
+TEST_CASE("junk: started after the send, Junk is searched before INBOX is opened",
           "[imap][tasks][junk]") {
   Bench b(kNotifyCaps, false);
   const Played run = play_machine(
-      *b.wait, list(3, kDovecotList) + select(4) + notify(5) + status(6, "Junk", 8) +
-                   search(7, "") +
-                   Script{C(tag(8) + " EXAMINE \"Junk\"\r\n"),
-                          S("* 7 EXISTS\r\n* OK [UIDNEXT 8] next\r\na8 OK [READ-ONLY] done\r\n")} +
-                   search(9, " 7") + fetch(10, "7", fetch_reply(7, 7, probe_header())));
+      *b.wait, list(3, kDovecotList) +
+                   Script{C(tag(4) + " EXAMINE \"Junk\"\r\n"),
+                          S("* 7 EXISTS\r\n* OK [UIDNEXT 8] next\r\na4 OK [READ-ONLY] done\r\n")} +
+                   search(5, " 7") + fetch(6, "7", fetch_reply(7, 7, probe_header())));
   expect_success(run);
   CHECK(b.wait->outcome().in_junk);
   CHECK(b.wait->outcome().detected_by == "search");
@@ -187,23 +193,23 @@ TEST_CASE("junk: what is refused", "[imap][tasks][junk]") {
     Bench b(kNotifyCaps, true);
     const Played run = play_machine(
         *b.wait,
-        list(3, kDovecotList) + select(4) +
+        list(3, kDovecotList) + open(4, "Junk", 5) +
             Script{
-                C(tag(5) + " NOTIFY SET (selected (MessageNew MessageExpunge)) (mailboxes \"Junk\" "
+                C(tag(6) + " NOTIFY SET (selected (MessageNew MessageExpunge)) (mailboxes \"Junk\" "
                            "(MessageNew MessageExpunge))\r\n"),
-                S("a5 NO [NOTIFICATIONOVERFLOW] no\r\n")} +
-            status(6, "Junk", 5) + search_at(7, 12, " 12") +
-            fetch(8, "12", fetch_reply(4, 12, probe_header())));
+                S("a6 NO [NOTIFICATIONOVERFLOW] no\r\n")} +
+            status(7, "Junk", 5) + search_at(8, 12, " 12") +
+            fetch(9, "12", fetch_reply(4, 12, probe_header())));
     expect_success(run);
     CHECK_FALSE(b.wait->outcome().junk_notify);
     CHECK(transcript_has(*b.wait, TranscriptLine::Dir::note, "refused NOTIFY"));
   }
   SECTION("the file's junk_mailbox does not exist: rejected before the search") {
     Bench b("IMAP4rev1 UIDPLUS IDLE", true, "Bulk");
-    const Played run = play_machine(
-        *b.wait, list(3, "* LIST (\\HasNoChildren) \"/\" INBOX\r\n", false) + select(4) +
-                     Script{C("a5 STATUS \"Bulk\" (UIDNEXT)\r\n"),
-                            S("a5 NO [NONEXISTENT] Mailbox doesn't exist: Bulk\r\n")});
+    const Played run =
+        play_machine(*b.wait, list(3, "* LIST (\\HasNoChildren) \"/\" INBOX\r\n", false) +
+                                  Script{C("a4 EXAMINE \"Bulk\"\r\n"),
+                                         S("a4 NO [NONEXISTENT] Mailbox doesn't exist: Bulk\r\n")});
     expect_failure(run, mc::Reason::rejected, "select");
     CHECK(run.last.failure->message.find("junk_mailbox \"Bulk\" cannot be opened") !=
           std::string::npos);
@@ -212,8 +218,8 @@ TEST_CASE("junk: what is refused", "[imap][tasks][junk]") {
   SECTION("a Junk found by LIST that will not open is left unwatched") {
     Bench b("IMAP4rev1 UIDPLUS IDLE", true);
     const Played run = play_machine(
-        *b.wait, list(3, kDovecotList, false) + select(4) +
-                     Script{C("a5 STATUS \"Junk\" (UIDNEXT)\r\n"), S("a5 NO no\r\n")} +
+        *b.wait, list(3, kDovecotList, false) +
+                     Script{C("a4 EXAMINE \"Junk\"\r\n"), S("a4 NO no\r\n")} + select(5) +
                      search_at(6, 12, " 12") + fetch(7, "12", fetch_reply(4, 12, probe_header())));
     expect_success(run);
     CHECK(b.wait->outcome().junk.empty());
@@ -225,13 +231,14 @@ TEST_CASE("junk: mail that comes to Junk while INBOX is selected again is not lo
   Bench b(kNotifyCaps, true);
   // Junk's EXISTS for it went by with the SELECT; the STATUS after the SELECT sees it.
   const Played run = play_machine(
-      *b.wait, list(3, kDovecotList) + select(4) + notify(5) + status(6, "Junk", 5) +
-                   search_at(7, 12, "") + examine(8, "Junk", 5) + search_at(9, 5, "") +
-                   Script{C("a10 SELECT \"INBOX\"\r\n"),
+      *b.wait, list(3, kDovecotList) + open(4, "Junk", 5) + notify(6) + status(7, "Junk", 5) +
+                   search_at(8, 12, "") + idle_until(9, "* STATUS Junk (UIDNEXT 6)\r\n") +
+                   examine(10, "Junk", 6) + search_at(11, 5, "") +
+                   Script{C("a12 SELECT \"INBOX\"\r\n"),
                           S("* 2 EXISTS\r\n* 3 EXISTS\r\n* OK [UIDVALIDITY " + kUidValidity +
-                            "] ok\r\n* OK [UIDNEXT 12] next\r\na10 OK [READ-WRITE] done\r\n")} +
-                   status(11, "Junk", 6) + search_at(12, 12, "") + examine(13, "Junk", 6) +
-                   search_at(14, 5, " 5") + fetch(15, "5", fetch_reply(2, 5, probe_header())));
+                            "] ok\r\n* OK [UIDNEXT 12] next\r\na12 OK [READ-WRITE] done\r\n")} +
+                   status(13, "Junk", 7) + search_at(14, 12, "") + examine(15, "Junk", 7) +
+                   search_at(16, 5, " 6") + fetch(17, "6", fetch_reply(2, 6, probe_header())));
   expect_success(run);
   CHECK(b.wait->outcome().in_junk);
 }
@@ -240,10 +247,10 @@ TEST_CASE("junk: news in INBOX and in Junk at once: INBOX is searched first",
           "[imap][tasks][junk]") {
   Bench b(kNotifyCaps, true);
   const Played run = play_machine(
-      *b.wait, list(3, kDovecotList) + select(4) + notify(5) + status(6, "Junk", 5) +
-                   search_at(7, 12, "") + first_look(8, "Junk", 5) +
-                   idle_until(13, "* STATUS Junk (UIDNEXT 6)\r\n* 4 EXISTS\r\n") +
-                   search_at(14, 12, " 12") + fetch(15, "12", fetch_reply(4, 12, probe_header())));
+      *b.wait, list(3, kDovecotList) + open(4, "Junk", 5) + notify(6) + status(7, "Junk", 5) +
+                   search_at(8, 12, "") +
+                   idle_until(9, "* STATUS Junk (UIDNEXT 6)\r\n* 4 EXISTS\r\n") +
+                   search_at(10, 12, " 12") + fetch(11, "12", fetch_reply(4, 12, probe_header())));
   expect_success(run);
   CHECK_FALSE(b.wait->outcome().in_junk);
   CHECK(b.wait->outcome().detected_by == "idle");
