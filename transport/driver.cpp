@@ -3,6 +3,7 @@
 #include "transport/clock.hpp"
 #include "transport/connection.hpp"
 #include "transport/lookup.hpp"
+#include "transport/phase_clock.hpp"
 #include "transport/tls_facts.hpp"
 
 #include <openssl/ssl.h>
@@ -89,34 +90,6 @@ struct Session {
           s->read_signal.cancel();
         });
   }
-};
-
-class PhaseClock {
- public:
-  void enter(const std::string& name) {
-    if (name.empty() || (!phases_.empty() && open_ && phases_.back().name == name)) return;
-    close();
-    phases_.push_back({name, Mono::now(), {}});
-    open_ = true;
-  }
-  void close() {
-    if (open_) phases_.back().end = Mono::now();
-    open_ = false;
-  }
-  const std::string& current() const {
-    static const std::string none = "connect";
-    return phases_.empty() ? none : phases_.back().name;
-  }
-  // Tells one phase from a later one of the same name (IMAP's capability before and after TLS).
-  std::size_t serial() const { return phases_.size(); }
-  std::vector<TimedPhase> take() {
-    close();
-    return std::move(phases_);
-  }
-
- private:
-  std::vector<TimedPhase> phases_;
-  bool open_ = false;
 };
 
 bool is_ip_literal(const std::string& host) {
@@ -492,29 +465,11 @@ class SocketTransport final : public Transport {
   }
 };
 
-class SystemClock final : public Clock {
- public:
-  Mono::time_point now() const override { return Mono::now(); }
-  Wall::time_point wall_now() const override { return Wall::now(); }
-  asio::awaitable<void> sleep_until(Mono::time_point t) override {
-    if (Mono::now() >= t) co_return;
-    asio::steady_timer timer(co_await asio::this_coro::executor);
-    timer.expires_at(t);
-    error_code ec;
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  }
-};
-
 }  // namespace
 
 Transport& socket_transport() {
   static SocketTransport transport;
   return transport;
-}
-
-Clock& system_clock() {
-  static SystemClock clock;
-  return clock;
 }
 
 asio::awaitable<SessionOutcome> run_session(SessionOptions opts, proto::Machine& machine) {
