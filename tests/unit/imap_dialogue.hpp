@@ -252,6 +252,15 @@ inline std::string fetch_reply(int seq, int uid, const std::string& header) {
          std::to_string(header.size()) + "}\r\n" + header + ")\r\n";
 }
 
+// A link to an imaps server (TLS from the start) as the dialogue's user, with its sentinel secret.
+inline mc::proto::imap::LinkConfig link_config() {
+  mc::proto::imap::LinkConfig cfg;
+  cfg.implicit_tls = true;
+  cfg.user = kUser;
+  cfg.secret = kSentinel;
+  return cfg;
+}
+
 inline std::string login_line(int n) {
   return tag(n) + " LOGIN \"" + kUser + "\" \"" + kSentinel + "\"\r\n";
 }

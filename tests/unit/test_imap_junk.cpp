@@ -14,14 +14,6 @@ namespace imap = mc::proto::imap;
 
 namespace {
 
-imap::LinkConfig link_config() {
-  imap::LinkConfig cfg;
-  cfg.implicit_tls = true;
-  cfg.user = kUser;
-  cfg.secret = kSentinel;
-  return cfg;
-}
-
 struct Bench {
   imap::Link link{link_config()};
   std::unique_ptr<imap::Wait> wait;

@@ -55,14 +55,6 @@ std::string text_reply(int seq, int uid, const std::string& message) {
          literal(message) + ")\r\n";
 }
 
-imap::LinkConfig link_config() {
-  imap::LinkConfig cfg;
-  cfg.implicit_tls = true;
-  cfg.user = kUser;
-  cfg.secret = kSentinel;
-  return cfg;
-}
-
 void log_in(imap::Link& link) {
   imap::Login signin(link);
   const Played run = play_machine(

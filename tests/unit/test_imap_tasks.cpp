@@ -18,14 +18,6 @@ namespace imap = mc::proto::imap;
 
 namespace {
 
-imap::LinkConfig link_config() {
-  imap::LinkConfig cfg;
-  cfg.implicit_tls = true;
-  cfg.user = kUser;
-  cfg.secret = kSentinel;
-  return cfg;
-}
-
 // Greeting, CAPABILITY and LOGIN over implicit TLS; `after_ok` follows the LOGIN's tagged OK in
 // the same read.
 Script login_script(const std::string& caps, const std::string& login_ok,
