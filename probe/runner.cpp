@@ -258,7 +258,7 @@ struct ScenarioRun {
   // expunge), so that a later run deletes it; kept as it is when never found.
   void settle_pending() {
     if (!tracks_probe() || !result.queued_at) return;
-    const bool seen = !ctx->shared.found_uids.empty();
+    const bool seen = !ctx->shared.found_uids.empty() || !ctx->shared.pop3_uid.empty();
     if (seen && (ctx->shared.deleted || mailbox->keep))
       PendingStore(options.state_dir).remove(result.token);
     else if (seen)

@@ -23,8 +23,8 @@ void Loader::check_server(const File& f, const Step& s, const std::string& where
     if (it->second.scheme == sc) return;
   std::string want;
   for (const char* sc : schemes) want += (want.empty() ? "" : " or ") + std::string(sc) + "://";
-  problem(where + ".server",
-          s.kind + " needs an " + want + " server, but \"" + s.server + "\" is " + it->second.url);
+  problem(where + ".server", s.kind + (want.front() == 'p' ? " needs a " : " needs an ") + want +
+                                 " server, but \"" + s.server + "\" is " + it->second.url);
 }
 
 void Loader::check_account(const File& f, const Step& s, const std::string& where) {

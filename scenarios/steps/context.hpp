@@ -30,6 +30,8 @@ struct SharedState {
   // name: an imap.delete of the watched mailbox deletes it there.
   std::string moved_from;
   std::string found_mailbox;
+  // pop3.wait: the probe's unique-id (UIDL) in `found_in`, proved by its header.
+  std::string pop3_uid;
   bool deleted = false;  // a step removed what was found
   // A step left the probe flagged but not expunged: sweeping earlier flagged probes in this run
   // would only meet the same obstacle.

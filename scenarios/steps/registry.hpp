@@ -18,5 +18,7 @@ const StepKind& imap_wait_kind();
 const StepKind& imap_delete_kind();
 const StepKind& imap_check_kind();
 const StepKind& sleep_kind();
+const StepKind& pop3_wait_kind();
+const StepKind& pop3_delete_kind();
 
 }  // namespace mc::scn

@@ -38,6 +38,7 @@ targets=(
   "fuzz_smtp_client 16384"
   "fuzz_imap_reader 16384"
   "fuzz_imap_client 16384"
+  "fuzz_pop3 16384"
   "fuzz_list 8192"
   "fuzz_mail_date 512"
   "fuzz_mime 4096"
