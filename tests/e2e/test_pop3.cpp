@@ -141,3 +141,24 @@ TEST_CASE("pop3: the sentinel password is in no output, -v transcript or result"
         std::string::npos);
   CHECK(all.find(mc::codec::base64_encode(secret)) == std::string::npos);
 }
+
+TEST_CASE("pop3: a probe an earlier run left behind is found and deleted by the next run's sweep",
+          "[e2e][pop3]") {
+  const std::string state = mc::test::make_temp_dir("mc-pop3-state");
+  json left = pop3_file("pop3s", "MC_POP3S_PORT");
+  left["scenarios"][0]["steps"].erase(2);  // no pop3.delete: the probe stays, pending
+  const auto first = run(left, {}, {"--state-dir", state});
+  INFO(first.ran.out << first.ran.err);
+  REQUIRE(first.ran.exit_code == 0);
+  const std::string earlier = first.result["scenarios"][0]["token"];
+  REQUIRE(mc::e2e::messages_with("probe", earlier) == 1);
+
+  const auto second = run(pop3_file("pop3s", "MC_POP3S_PORT"), {}, {"--state-dir", state});
+  INFO(second.ran.out << second.ran.err);
+  CHECK(second.ran.exit_code == 0);
+  const json& sc = second.result["scenarios"][0];
+  CHECK(sc["pending"] == 0);
+  CHECK(mc::e2e::messages_with("probe", earlier) == 0);
+  CHECK(mc::e2e::messages_with("probe", sc["token"].get<std::string>()) == 0);
+  fs::remove_all(state);
+}
