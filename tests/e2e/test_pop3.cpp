@@ -162,3 +162,22 @@ TEST_CASE("pop3: a probe an earlier run left behind is found and deleted by the 
   CHECK(mc::e2e::messages_with("probe", sc["token"].get<std::string>()) == 0);
   fs::remove_all(state);
 }
+
+TEST_CASE("pop3: a probe that never comes is not_delivered after the step's timeout",
+          "[e2e][pop3]") {
+  json f = pop3_file("pop3s", "MC_POP3S_PORT");
+  f["scenarios"][0]["steps"][0]["to"] = "held@example.test";  // Postfix holds it
+  f["scenarios"][0]["steps"][1]["timeout"] = "2s";
+  const auto r = run(f);
+  INFO(r.ran.out << r.ran.err);
+  mc::e2e::delete_held_mail();
+  CHECK(r.ran.exit_code == 2);
+  REQUIRE(r.result.is_object());
+  const json& sc = r.result["scenarios"][0];
+  CHECK(sc["failure"]["step"] == "pop3.wait");
+  CHECK(sc["failure"]["phase"] == "search");
+  CHECK(sc["failure"]["reason"] == "not_delivered");
+  CHECK(sc["placement"] == "missing");
+  CHECK(sc["steps"][1]["rounds"].get<int>() >= 2);
+  CHECK(sc["steps"][2]["status"] == "skipped");
+}
