@@ -267,7 +267,8 @@ void Loader::warn_probes_left_behind(const File& f, const Scenario& sc) {
   if (waiting == nullptr) return;
   const std::string finder(waiting->kind);
   const std::string remover(waiting->type->remover());
-  warning(waiting->path, finder + " without an " + remover +
+  const char* article = remover.front() == 'i' ? " without an " : " without a ";
+  warning(waiting->path, finder + article + remover +
                              " after it leaves the probe in the mailbox; later runs delete it; "
                              "add {\"step\": \"" +
                              remover + "\"} after it, or \"keep\": true on the " + finder +

@@ -8,6 +8,7 @@
 
 #include "codec/base64.hpp"
 #include "protocols/pop3/client.hpp"
+#include "protocols/pop3/sasl.hpp"
 
 namespace {
 
@@ -420,4 +421,44 @@ TEST_CASE("pop3 remove: a session that ends before QUIT's +OK deleted nothing",
     d.failed(Reason::rejected, "quit");
     CHECK_FALSE(d.client.outcome().deleted);
   }
+}
+
+namespace {
+
+// A mechanism of challenges and responses (as SCRAM is), to drive the AUTH exchange's other path.
+class Challenged final : public mc::proto::pop3::SaslMechanism {
+ public:
+  std::string name() const override { return "X-CHALLENGE"; }
+  std::optional<std::string> initial_response() override { return std::nullopt; }
+  std::optional<std::string> respond(std::string_view challenge) override {
+    ++answered;
+    if (challenge == mc::codec::base64_encode("nonce")) return mc::codec::base64_encode(kSentinel);
+    return std::nullopt;
+  }
+  std::vector<std::string> secret_forms() const override {
+    return {mc::codec::base64_encode(kSentinel)};
+  }
+  int answered = 0;
+};
+
+}  // namespace
+
+TEST_CASE("pop3 AUTH with another mechanism: each challenge answered, secrets redacted",
+          "[pop3][client]") {
+  Config c = config();
+  c.implicit_tls = true;
+  Dialogue d(c);
+  d.client.use_mechanism(std::make_unique<Challenged>());
+  d.S(kGreeting)
+      .C("CAPA")
+      .S("+OK\r\nUSER\r\nSASL PLAIN X-CHALLENGE\r\n.\r\n")
+      .C("AUTH X-CHALLENGE", "login")
+      .S("+ " + mc::codec::base64_encode("nonce") + "\r\n")
+      .C(mc::codec::base64_encode(kSentinel), "login")
+      .S("+OK Logged in.\r\n")
+      .C("UIDL", "search");
+  d.no_secret();
+  for (const auto& l : d.client.transcript().lines())
+    CHECK(l.text.find(mc::codec::base64_encode(kSentinel)) == std::string::npos);
+  CHECK(d.client.outcome().login_with == "X-CHALLENGE");
 }
