@@ -229,8 +229,7 @@ const std::vector<Row>& table() {
              R"({ "step": "imap.delete" }, { "step": "sleep", "duration": "1s", "server": "store" } ])")}},
        {"{dir}/s.json: line 14, column 71 (scenarios[0].steps[3].server): \"server\" belongs to "
         "smtp.send, imap.wait, imap.delete, imap.check, pop3.wait, pop3.delete: it names the "
-        "server, from \"servers\"; "
-        "remove it here"}},
+        "server, from \"servers\"; remove it here"}},
       {"a short unknown key is not offered an unrelated short one",
        {{"s.json", good_with(R"("name": "roundtrip", )", R"("name": "roundtrip", "id": 7, )")}},
        {"{dir}/s.json: line 11, column 28 (scenarios[0].id): unknown key \"id\"; known keys "
