@@ -181,3 +181,23 @@ TEST_CASE("pop3: a probe that never comes is not_delivered after the step's time
   CHECK(sc["steps"][1]["rounds"].get<int>() >= 2);
   CHECK(sc["steps"][2]["status"] == "skipped");
 }
+
+TEST_CASE("pop3.delete still deletes the probe found when a later step failed", "[e2e][pop3]") {
+  json f = pop3_file("pop3s", "MC_POP3S_PORT");
+  auto& steps = f["scenarios"][0]["steps"];
+  steps.insert(steps.begin() + 2, json{{"step", "imap.check"},
+                                       {"server", "store"},
+                                       {"account", "probe"},
+                                       {"mailboxes", {"No-Such-Folder"}}});
+  const auto r = run(f);
+  INFO(r.ran.out << r.ran.err);
+  CHECK(r.ran.exit_code == 2);
+  REQUIRE(r.result.is_object());
+  const json& sc = r.result["scenarios"][0];
+  CHECK(sc["failure"]["step"] == "imap.check");
+  CHECK(sc["failure"]["reason"] == "rejected");
+  CHECK(sc["steps"][3]["step"] == "pop3.delete");
+  CHECK(sc["steps"][3]["status"] == "ok");
+  CHECK(sc["steps"][3]["deleted"] == true);
+  CHECK(mc::e2e::messages_with("probe", sc["token"].get<std::string>()) == 0);
+}
