@@ -21,7 +21,8 @@ const std::string kSentinel = "sentinel-pop3-pw-7d21";
 struct Outcome {
   mc::test::Ran ran;
   json result;
-  std::string raw;  // the result document as written
+  std::string raw;      // the result document as written
+  std::string metrics;  // the --textfile output
 };
 
 Outcome run(int smtp_port, int pop3_port) {
@@ -51,14 +52,15 @@ Outcome run(int smtp_port, int pop3_port) {
                                                          {{"step", "pop3.delete"}}})}}})}};
   mc::test::write_file(dir + "/s.json", file.dump(2));
   Outcome o;
-  o.ran = mc::test::run_program(
-      MAILCANARY_BIN,
-      {"run", dir + "/s.json", "--json", dir + "/r.json", "--state-dir", dir + "/state"},
-      {{"MC_FAKE_PW", kSentinel}}, 60);
+  o.ran = mc::test::run_program(MAILCANARY_BIN,
+                                {"run", dir + "/s.json", "--json", dir + "/r.json", "--state-dir",
+                                 dir + "/state", "--textfile", dir + "/m.prom"},
+                                {{"MC_FAKE_PW", kSentinel}}, 60);
   if (fs::exists(dir + "/r.json")) {
     o.raw = mc::test::read_file(dir + "/r.json");
     o.result = json::parse(o.raw);
   }
+  if (fs::exists(dir + "/m.prom")) o.metrics = mc::test::read_file(dir + "/m.prom");
   fs::remove_all(dir);
   return o;
 }
@@ -149,6 +151,11 @@ TEST_CASE("pop3.wait then pop3.delete: the probe's message deleted at QUIT", "[f
   CHECK(sc["delivery_s"].is_number());
   std::vector<std::string> phases;
   for (const auto& p : sc["steps"][2]["phases"]) phases.push_back(p["phase"]);
+  // The phases reach the metrics as every step's do.
+  for (const char* phase : {"login", "search", "fetch", "store", "quit"})
+    CHECK(o.metrics.find("mailcanary_phase_duration_seconds{scenario=\"pop3\",step=\"pop3.delete\","
+                         "phase=\"" +
+                         std::string(phase) + "\"") != std::string::npos);
   CHECK(phases == std::vector<std::string>{"resolve", "connect", "greeting", "capability", "login",
                                            "search", "fetch", "store", "quit"});
 }
