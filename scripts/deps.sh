@@ -19,9 +19,9 @@ packages=(
 if [[ $profile == all ]]; then
   # The test tiers: Catch2, and the servers and tools the integration tier checks against;
   # OpenDKIM, the e2e platform's milter; Pigeonhole Sieve, which files its marked messages into
-  # Junk.
+  # Junk; dnsmasq, the e2e platform's DNS server.
   packages+=(catch2 libxml2-utils chromium prometheus-pushgateway prometheus jq
-    opendkim opendkim-tools dovecot-sieve)
+    opendkim opendkim-tools dovecot-sieve dnsmasq-base)
 fi
 
 missing=()
