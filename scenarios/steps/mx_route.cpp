@@ -141,7 +141,7 @@ bool falls_back(const Failure& f) {
 nlohmann::json attempt_json(const Attempt& a) {
   nlohmann::json phases = nlohmann::json::array();
   for (const auto& p : a.phases)
-    phases.push_back({{"name", p.name}, {"start_s", p.start_s}, {"duration_s", p.duration_s}});
+    phases.push_back({{"phase", p.name}, {"start_s", p.start_s}, {"duration_s", p.duration_s}});
   nlohmann::json j = {
       {"mx", a.mx},
       {"preference", a.preference},
@@ -265,7 +265,9 @@ boost::asio::awaitable<std::optional<Failure>> send_via_mx(StepContext& ctx, Ste
     out.transcript.clear();
     out.address = one.address;
     out.tls = one.tls;
-    for (const auto& p : one.phases) out.phases.push_back(p);
+    // Its resolve phase is empty (an address) and would repeat the step's own.
+    for (const auto& p : one.phases)
+      if (p.name != "resolve") out.phases.push_back(p);
     if (const auto& id = client.outcome().queue_id)
       out.add_detail("queue_id", *id, "queue id " + *id, /*summary=*/true);
     ctx.shared.queued = StepContext::phase_end(o, "message");

@@ -50,7 +50,7 @@ TEST_CASE("dns.mx lists a domain's MX set with preferences, and checks its expec
   CHECK(st["status"] == "ok");
   CHECK(st["mx"] == json::parse(R"([{"preference": 10, "host": "dead.mx.test"},
                                     {"preference": 20, "host": "smtp.mx.test"}])"));
-  CHECK(st["phases"][0]["name"] == "resolve");
+  CHECK(st["phases"][0]["phase"] == "resolve");
 
   const auto more = mc::e2e::run(
       with_dns(mc::e2e::scenario_file(json::array({mx_step("mx.test", {{"min", 3}})}))));
@@ -90,6 +90,11 @@ TEST_CASE("smtp.send mx: falls back from the dead MX to the live one, which deli
   CHECK(attempts.back()["address"] == "127.0.0.1");
   CHECK(attempts.back()["outcome"] == "accepted");
   CHECK_FALSE(attempts.back()["phases"].empty());
+  // One resolve phase (the MX and its hosts' addresses), then the taking attempt's phases.
+  int resolves = 0;
+  for (const auto& p : st["phases"]) resolves += p["phase"] == "resolve" ? 1 : 0;
+  CHECK(resolves == 1);
+  CHECK(st["phases"][1]["phase"] == "connect");
   // Found in the INBOX by imap.wait, then removed by imap.delete.
   CHECK(step_result(r.result, 1)["status"] == "ok");
   CHECK(mc::e2e::messages_with("probe", r.result["scenarios"][0]["token"]) == 0);
