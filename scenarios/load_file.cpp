@@ -97,8 +97,9 @@ std::optional<StartTls> Loader::parse_starttls(const json& obj, const std::strin
 File Loader::load_root(const json& root) {
   File f;
   f.path = path_;
-  known_keys(root, "",
-             {"version", "vantage", "defaults", "servers", "accounts", "scenarios", "reporters"});
+  known_keys(
+      root, "",
+      {"version", "vantage", "defaults", "dns", "servers", "accounts", "scenarios", "reporters"});
   if (auto it = root.find("version"); it == root.end() || *it != 1)
     problem("version", "must be 1 (write \"version\": 1 at the top of the file)");
   if (auto v = get_string(root, "vantage", "")) f.vantage = *v;
@@ -121,9 +122,11 @@ File Loader::load_root(const json& root) {
       if (auto t = it->find("tls"); t != it->end()) {
         load_tls(*t, "defaults.tls", default_tls);
         check_expiry_order(default_tls, "defaults.tls", false, false);
+        f.default_tls = default_tls;
       }
     }
   }
+  load_dns(root, f);
   load_servers(root, default_tls, f);
   load_accounts(root, f);
   load_scenarios(root, default_timeout, default_source, f);
@@ -221,7 +224,7 @@ void Loader::load_servers(const json& root, const Tls& default_tls, File& f) {
       problem(where, "must be an object with a \"url\"");
       continue;
     }
-    known_keys(sj, where, {"url", "starttls", "tls", "allow_plaintext_auth"});
+    known_keys(sj, where, {"url", "starttls", "tls", "allow_plaintext_auth", "ip"});
     Server s;
     s.name = name;
     // A server's own "tls" replaces defaults.tls as a whole: a server that names only its CA
@@ -238,6 +241,7 @@ void Loader::load_servers(const json& root, const Tls& default_tls, File& f) {
       continue;
     }
     if (auto st = parse_starttls(sj, where)) s.starttls = *st;
+    load_server_ip(sj, where, s);
     if (auto t = sj.find("tls"); t != sj.end()) {
       load_tls(*t, where + ".tls", s.tls);
       // "tls": {} says the system trust store on purpose; a block with other keys may not.

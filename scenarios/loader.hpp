@@ -113,6 +113,10 @@ class Loader {
 
   void load_servers(const json& root, const Tls& default_tls, File& f);
 
+  // The top-level "dns" block and a server's "ip" (load_dns.cpp).
+  void load_dns(const json& root, File& f);
+  void load_server_ip(const json& sj, const std::string& where, Server& s);
+
   std::optional<std::string> read_secret_file(const std::string& p, const std::string& where);
 
   void load_password(const json& pj, const std::string& where, Account& a);

@@ -42,6 +42,14 @@ struct Server {
   Tls tls;  // the server's own "tls" block as a whole, else defaults.tls
   // Credentials may cross this server's connections without TLS: only when the file says so.
   bool allow_plaintext_auth = false;
+  char ip = 0;  // "ip": '4' or '6' connects over that family only; 0: both
+};
+
+// The file's "dns" block: which servers answer mailcanary's own lookups (the servers' names,
+// dns.mx, the MX of smtp.send "mx:DOMAIN"), and how long one query may take.
+struct Dns {
+  std::vector<std::string> servers;  // "192.0.2.53", "127.0.0.1:5353", "[::1]:53"; empty: system's
+  milliseconds timeout{5000};
 };
 
 struct Account {
@@ -98,6 +106,8 @@ struct ReporterSpec {
 struct File {
   std::string path;
   std::string vantage;
+  Dns dns;
+  std::optional<Tls> default_tls;  // "defaults.tls" when the file gives it (MX routes read it)
   std::map<std::string, Server> servers;
   std::map<std::string, Account> accounts;
   std::vector<Scenario> scenarios;

@@ -13,15 +13,15 @@ fi
 packages=(
   cmake g++ make pkg-config
   libboost1.81-dev libssl-dev libcurl4-openssl-dev nlohmann-json3-dev libcli11-dev
-  openssl ca-certificates util-linux
+  libc-ares-dev openssl ca-certificates util-linux
   postfix dovecot-imapd dovecot-lmtpd dovecot-pop3d
 )
 if [[ $profile == all ]]; then
   # The test tiers: Catch2, and the servers and tools the integration tier checks against;
-  # c-ares for the resolver that is to come; OpenDKIM, the e2e platform's milter; Pigeonhole
-  # Sieve, which files its marked messages into Junk.
-  packages+=(catch2 libxml2-utils chromium prometheus-pushgateway prometheus jq libc-ares-dev
-    opendkim opendkim-tools dovecot-sieve)
+  # OpenDKIM, the e2e platform's milter; Pigeonhole Sieve, which files its marked messages into
+  # Junk; dnsmasq, the e2e platform's DNS server.
+  packages+=(catch2 libxml2-utils chromium prometheus-pushgateway prometheus jq
+    opendkim opendkim-tools dovecot-sieve dnsmasq-base)
 fi
 
 missing=()

@@ -2,7 +2,7 @@
 
 #include "transport/clock.hpp"
 #include "transport/connection.hpp"
-#include "transport/lookup.hpp"
+#include "transport/dns.hpp"
 #include "transport/phase_clock.hpp"
 #include "transport/tls_facts.hpp"
 
@@ -18,8 +18,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/read.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -31,8 +29,6 @@
 #include <cstring>
 #include <ctime>
 #include <memory>
-#include <mutex>
-#include <thread>
 
 namespace mc {
 namespace {
@@ -52,7 +48,6 @@ struct Session {
   explicit Session(const asio::any_io_executor& ex)
       : socket(ex), deadline_timer(ex), wait_timer(ex), read_signal(ex) {}
 
-  std::optional<asio::posix::stream_descriptor> lookup_done;  // see Lookup
   tcp::socket socket;
   asio::steady_timer deadline_timer;
   asio::steady_timer wait_timer;
@@ -83,7 +78,6 @@ struct Session {
           if (ec || !s || s->armed != serial) return;
           s->expired = true;
           error_code ignored;
-          if (s->lookup_done) s->lookup_done->close(ignored);
           s->socket.cancel(ignored);
           s->socket.close(ignored);
           s->wait_timer.cancel();
@@ -271,32 +265,29 @@ class Runner {
         "cannot connect to " + o_.host + ":" + std::to_string(o_.port) + ": " + last.message());
   }
 
+  // Through c-ares (transport/dns.hpp): the hosts file, then DNS, each query bounded by the
+  // file's dns timeout and by the deadline, with nothing left running after it.
   asio::awaitable<std::optional<std::vector<tcp::endpoint>>> resolve() {
     error_code ec;
     if (auto ip = asio::ip::make_address(o_.host, ec); !ec)
       co_return std::vector<tcp::endpoint>{tcp::endpoint(ip, o_.port)};
-    int fds[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-      resolve_failure_ = make_failure(Reason::internal, "resolve", "socketpair failed");
-      co_return std::nullopt;
-    }
-    auto lookup = std::make_shared<Lookup>();
-    s_->lookup_done.emplace(s_->socket.get_executor(), fds[0]);
-    Lookup::start(lookup, o_.host, o_.port, fds[1]);
-    char done = 0;
-    co_await asio::async_read(*s_->lookup_done, asio::buffer(&done, 1),
-                              asio::redirect_error(asio::use_awaitable, ec));
-    s_->lookup_done->close(ec);
+    const auto answer = co_await dns_host(o_.dns, o_.host, o_.family, deadline_);
     if (s_->expired) co_return std::nullopt;
-    std::lock_guard lock(lookup->m);
-    if (lookup->error != 0 || lookup->endpoints.empty()) {
-      resolve_failure_ = make_failure(
-          Reason::dns, "resolve",
-          "cannot resolve '" + o_.host +
-              "': " + (lookup->error != 0 ? ::gai_strerror(lookup->error) : "no address"));
+    if (answer.status != proto::dns::Status::ok) {
+      const char* family = o_.family == IpFamily::v4   ? " (IPv4 only)"
+                           : o_.family == IpFamily::v6 ? " (IPv6 only)"
+                                                       : "";
+      resolve_failure_ =
+          answer.status == proto::dns::Status::timeout && Mono::now() >= deadline_
+              ? timeout_failure()
+              : make_failure(Reason::dns, "resolve",
+                             "cannot resolve '" + o_.host + "'" + family + ": " + answer.error);
       co_return std::nullopt;
     }
-    co_return lookup->endpoints;
+    std::vector<tcp::endpoint> endpoints;
+    for (const auto& text : answer.addresses)
+      if (auto ip = asio::ip::make_address(text, ec); !ec) endpoints.emplace_back(ip, o_.port);
+    co_return endpoints;
   }
 
   asio::awaitable<std::optional<Failure>> handshake(const std::string& phase) {

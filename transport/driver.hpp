@@ -12,6 +12,7 @@
 #include "codec/time.hpp"
 #include "protocols/machine.hpp"
 #include "results/result.hpp"
+#include "transport/dns.hpp"
 
 namespace mc {
 
@@ -28,6 +29,8 @@ struct SessionOptions {
   bool implicit_tls = false;
   TlsSettings tls;
   Mono::time_point deadline;
+  DnsSettings dns;                  // how the host's name is looked up
+  IpFamily family = IpFamily::any;  // the server's "ip"
   // Called with each new transcript line as it happens (the -v transcript); lines are redacted.
   std::function<void(const TranscriptLine&)> live;
 };

@@ -38,4 +38,8 @@ struct Answer {
 // Reads a raw reply to a query of `type`: the rcode gives the status, the records the fields.
 Answer parse(Type type, const unsigned char* data, std::size_t size);
 
+// "ok", "nodata", "nxdomain", "servfail", "refused", "timeout", "error"; "A", "AAAA", "MX", "TXT".
+const char* to_string(Status status);
+const char* to_string(Type type);
+
 }  // namespace mc::proto::dns

@@ -56,13 +56,23 @@ SessionOptions StepContext::session_options(const Server& server, Mono::time_poi
   o.implicit_tls = server.implicit_tls;
   o.tls = {server.tls.verify, server.tls.ca_file, server.tls.server_name, server.tls.min_version};
   o.deadline = until;
+  o.dns = dns_settings(file);
+  o.family = server.ip == '4' ? IpFamily::v4 : server.ip == '6' ? IpFamily::v6 : IpFamily::any;
   o.live = live;
   return o;
+}
+
+DnsSettings dns_settings(const File& file) {
+  return {file.dns.servers, file.dns.timeout};
 }
 
 void StepContext::record(const Server& server, const SessionOutcome& o, StepResult& out) const {
   out.server = server.url;
   if (!o.address.empty()) out.address = o.address;
+  // "ip": one family only, and the result says so (the address alone does not say it was asked).
+  if (server.ip != 0)
+    out.add_detail("ip", std::string(1, server.ip),
+                   std::string("IPv") + server.ip + " only (the server's \"ip\")");
   if (o.tls) {
     out.tls = o.tls;
     auto seconds = [](const std::optional<milliseconds>& d) -> std::optional<double> {

@@ -95,6 +95,9 @@ class StepContext {
   static std::optional<Mono::time_point> phase_end(const SessionOutcome& o, std::string_view n);
 };
 
+// The file's "dns" block as the resolver takes it.
+DnsSettings dns_settings(const File& file);
+
 // The transcript lines of `t` added since it held `mark` lines in all (Transcript::total()).
 std::vector<TranscriptLine> lines_since(const Transcript& t, std::size_t mark);
 

@@ -20,5 +20,6 @@ const StepKind& imap_check_kind();
 const StepKind& sleep_kind();
 const StepKind& pop3_wait_kind();
 const StepKind& pop3_delete_kind();
+const StepKind& dns_mx_kind();
 
 }  // namespace mc::scn

@@ -5,6 +5,7 @@
 #include "protocols/address.hpp"
 #include "protocols/smtp.hpp"
 #include "scenarios/steps/context.hpp"
+#include "scenarios/steps/mx_route.hpp"
 #include "scenarios/steps/registry.hpp"
 #include "scenarios/steps/servers.hpp"
 
@@ -57,6 +58,8 @@ class SmtpSend final : public StepKind {
     load_content(in, *keys);
     if (s.server.empty())
       in.problem(where, "smtp.send needs a \"server\"");
+    else if (is_mx_route(s.server))
+      check_mx_route(in, s);
     else
       in.check_server(s, {"smtp", "smtps"});
     if (!s.account.empty()) in.check_account(s);
@@ -74,6 +77,7 @@ class SmtpSend final : public StepKind {
                                                      StepResult& out) const override {
     const Step& step = ctx.current();
     const auto& keys = step.as<SendKeys>();
+    if (is_mx_route(step.server)) co_return co_await send_via_mx(ctx, out, keys);
     const Server& server = ctx.file.servers.at(step.server);
     proto::smtp::Config c;
     c.ehlo_name = keys.ehlo.empty() ? local_host_name() : keys.ehlo;

@@ -48,6 +48,7 @@ targets=(
   "fuzz_scenario_loader 8192"
   "fuzz_duration 32768"
   "fuzz_cert_facts 8192"
+  "fuzz_dns_answer 1024"
 )
 
 run_one() {

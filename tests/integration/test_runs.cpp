@@ -1,6 +1,10 @@
 // Integration: how runs behave as cron and services start them — the run lock, --every with
 // SIGTERM, and --deadline against servers that never answer — with scripted fake servers.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -323,28 +327,54 @@ TEST_CASE("a run killed while waiting has already recorded its probe as pending"
   fs::remove_all(dir);
 }
 
-TEST_CASE("a name lookup that hangs: the run still ends in its deadline, phase resolve", "[runs]") {
-  const std::string dir = mc::test::make_temp_dir("mc-dns");
+// A name server that reads every query and never answers, as one behind a dropping firewall:
+// a UDP socket on loopback that nobody reads from (the kernel keeps the queries).
+class SilentResolver {
+ public:
+  SilentResolver() {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    port_ = ntohs(a.sin_port);
+  }
+  ~SilentResolver() { ::close(fd_); }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+json silent_dns_file(const SilentResolver& dns, const char* dns_timeout) {
   json scenarios = json::array();
-  for (const char* host : {"mx.slow.test", "mx2.slow.test"})
+  for (const char* host : {"mx.silent.test", "mx2.silent.test"})
     scenarios.push_back({{"name", host},
                          {"timeout", "60s"},
                          {"steps", json::array({{{"step", "smtp.send"},
                                                  {"server", host},
                                                  {"from", "probe@example.test"},
                                                  {"to", {"probe@example.test"}}}})}});
-  const json file = {
-      {"version", 1},
-      {"servers",
-       {{"mx.slow.test", {{"url", "smtp://mx.slow.test:25"}, {"starttls", "off"}}},
-        {"mx2.slow.test", {{"url", "smtp://mx2.slow.test:25"}, {"starttls", "off"}}}}},
-      {"scenarios", scenarios}};
-  mc::test::write_file(dir + "/s.json", file.dump());
+  return {{"version", 1},
+          {"dns", {{"servers", {dns.address()}}, {"timeout", dns_timeout}}},
+          {"servers",
+           {{"mx.silent.test", {{"url", "smtp://mx.silent.test:25"}, {"starttls", "off"}}},
+            {"mx2.silent.test", {{"url", "smtp://mx2.silent.test:25"}, {"starttls", "off"}}}}},
+          {"scenarios", scenarios}};
+}
+
+TEST_CASE("a name server that never answers: the run still ends in its deadline, phase resolve",
+          "[runs]") {
+  const std::string dir = mc::test::make_temp_dir("mc-dns");
+  SilentResolver dns;
+  mc::test::write_file(dir + "/s.json", silent_dns_file(dns, "30s").dump());
   const auto t0 = std::chrono::steady_clock::now();
-  const auto r = mc::test::run_program(MAILCANARY_BIN,
-                                       {"run", dir + "/s.json", "--deadline", "2s", "--json",
-                                        dir + "/r.json", "--state-dir", dir + "/state"},
-                                       {{"LD_PRELOAD", MAILCANARY_SLOW_DNS}});
+  const auto r =
+      mc::test::run_program(MAILCANARY_BIN, {"run", dir + "/s.json", "--deadline", "2s", "--json",
+                                             dir + "/r.json", "--state-dir", dir + "/state"});
   INFO(r.out << r.err);
   CHECK(seconds_since(t0) < 2.0 + 1.0);
   CHECK(r.exit_code == 2);
@@ -352,6 +382,28 @@ TEST_CASE("a name lookup that hangs: the run still ends in its deadline, phase r
   for (const auto& sc : doc["scenarios"]) {
     CHECK(sc["failure"]["phase"] == "resolve");
     CHECK(sc["failure"]["reason"] == "timeout");
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a name server that never answers: the dns timeout ends the lookup, reason dns",
+          "[runs]") {
+  const std::string dir = mc::test::make_temp_dir("mc-dns");
+  SilentResolver dns;
+  mc::test::write_file(dir + "/s.json", silent_dns_file(dns, "500ms").dump());
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = mc::test::run_program(
+      MAILCANARY_BIN,
+      {"run", dir + "/s.json", "--json", dir + "/r.json", "--state-dir", dir + "/state"});
+  INFO(r.out << r.err);
+  // Both scenarios run at once, each lookup bounded by its own 500 ms.
+  CHECK(seconds_since(t0) < 3.0);
+  CHECK(r.exit_code == 2);
+  const json doc = json::parse(mc::test::read_file(dir + "/r.json"));
+  for (const auto& sc : doc["scenarios"]) {
+    CHECK(sc["failure"]["phase"] == "resolve");
+    CHECK(sc["failure"]["reason"] == "dns");
+    CHECK(sc["failure"]["message"].get<std::string>().find("mx") != std::string::npos);
   }
   fs::remove_all(dir);
 }

@@ -47,7 +47,7 @@ const std::vector<Row>& table() {
        {{"s.json", "\xEF\xBB\xBF" + good_with(R"("version": 1,)",
                                               R"("version": 1, "vantage": "Zürich", "x": 1,)")}},
        {"{dir}/s.json: line 2, column 38 (x): unknown key \"x\"; known keys here: version, "
-        "vantage, defaults, servers, accounts, scenarios, reporters"}},
+        "vantage, defaults, dns, servers, accounts, scenarios, reporters"}},
       {"reporters: an unknown type, a textfile not ending in .prom, a pushgateway without url",
        {{"s.json",
          good_with(R"("version": 1,)",
@@ -334,17 +334,17 @@ const std::vector<Row>& table() {
        {{"s.json", good_with(R"("smtp.send")", R"("smtp.sned")")}},
        {"{dir}/s.json: line 12, column 17 (scenarios[0].steps[0].step): unknown step "
         "\"smtp.sned\"; did you mean \"smtp.send\"? (known steps: smtp.send, imap.wait, "
-        "imap.delete, imap.check, sleep, pop3.wait, pop3.delete)"}},
+        "imap.delete, imap.check, sleep, pop3.wait, pop3.delete, dns.mx)"}},
       {"unknown step differing in case",
        {{"s.json", good_with(R"("imap.delete")", R"("IMAP.Delete")")}},
        {"{dir}/s.json: line 14, column 17 (scenarios[0].steps[2].step): unknown step "
         "\"IMAP.Delete\"; did you mean \"imap.delete\"? (known steps: smtp.send, imap.wait, "
-        "imap.delete, imap.check, sleep, pop3.wait, pop3.delete)"}},
+        "imap.delete, imap.check, sleep, pop3.wait, pop3.delete, dns.mx)"}},
       {"unknown step far from every known one",
        {{"s.json", good_with(R"("imap.delete")", R"("ldap.bind")")}},
        {"{dir}/s.json: line 14, column 17 (scenarios[0].steps[2].step): unknown step "
         "\"ldap.bind\"; known steps: smtp.send, imap.wait, imap.delete, imap.check, "
-        "sleep, pop3.wait, pop3.delete"}},
+        "sleep, pop3.wait, pop3.delete, dns.mx"}},
       {"unknown server near a known one",
        {{"s.json", good_with(R"("server": "store")", R"("server": "stor")")}},
        {"{dir}/s.json: line 13, column 40 (scenarios[0].steps[1].server): no server named "
@@ -512,8 +512,8 @@ const std::vector<Row>& table() {
         "\"mailbox\" (first at line 12, column 32); only the last one would count: remove one of "
         "them",
         "{dir}/s.json: line 14, column 3 (vantge): unknown key \"vantge\"; did you mean "
-        "\"vantage\"? (known keys here: version, vantage, defaults, servers, accounts, "
-        "scenarios, reporters)"}},
+        "\"vantage\"? (known keys here: version, vantage, defaults, dns, servers, "
+        "accounts, scenarios, reporters)"}},
   };
   return rows;
 }

@@ -56,7 +56,7 @@ const std::vector<Row>& table() {
                              R"("account": "probe", "expect": { "dkim": "pass" } },
       { "step": "imap.wait")")}},
        {"{dir}/s.json: line 12, column 74 (scenarios[0].steps[0].expect): \"expect\" belongs to "
-        "imap.wait: it names what the delivered probe must carry: { \"spf\", \"dkim\", "
+        "imap.wait, dns.mx: it names what the delivered probe must carry: { \"spf\", \"dkim\", "
         "\"dmarc\", \"arc\" } verdicts; or { \"bounce\": true }: it must come back as a "
         "bounce; remove it here"}},
       {"junk and junk_mailbox as they should be",
