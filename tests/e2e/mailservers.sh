@@ -18,6 +18,7 @@
 #                       3 days (see shortcert_listener)
 # MC_WITH_OPENDKIM=1 adds OpenDKIM as a milter (MC_OPENDKIM_PORT; see milters.sh).
 # MC_WITH_SIEVE=1 has LMTP file messages marked "X-Mailcanary-Test: junk" into Junk (sieve.sh).
+# MC_GREYLIST_POLICY_BIN adds a greylisting MX and a sender-checking submission (policy.sh).
 # Postfix hands mail for example.test to Dovecot over LMTP (unix socket), which
 # stores it as Maildir under DIR/mail owned by the system user "vmail".
 #
@@ -71,6 +72,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/milters.sh"
 # Pigeonhole Sieve in Dovecot's LMTP, off unless the caller asks.
 # shellcheck source=tests/e2e/sieve.sh
 source "$(dirname "${BASH_SOURCE[0]}")/sieve.sh"
+# The policy listeners (greylisting, sender login checks), off unless the caller asks.
+# shellcheck source=tests/e2e/policy.sh
+source "$(dirname "${BASH_SOURCE[0]}")/policy.sh"
 
 MX_PORT=${MC_MX_PORT:-10025}
 SUBMISSION_PORT=${MC_SUBMISSION_PORT:-10587}
@@ -101,7 +105,7 @@ EOF
 
 all_ports() {
     echo "$MX_PORT $SUBMISSION_PORT $SMTPS_PORT $IMAP_PORT $IMAPS_PORT $POP3_PORT $POP3S_PORT${SHORTCERT_PORT:+ $SHORTCERT_PORT}" \
-        $(opendkim_ports)
+        $(opendkim_ports) $(policy_ports)
 }
 
 # ---------------------------------------------------------------------------
@@ -128,6 +132,7 @@ set_paths() {
     SASL_SOCKET=$DC_RUN/auth-postfix
     opendkim_paths
     sieve_paths
+    policy_paths
 }
 
 # Resolve DIR to an absolute, symlink-free path. It need not exist ("stop" must
@@ -260,6 +265,7 @@ do_stop() {
     stop_postfix
     stop_dovecot
     stop_opendkim
+    stop_policy
 }
 
 # ---------------------------------------------------------------------------
@@ -287,6 +293,7 @@ check_prereqs() {
         die "ports must be distinct: $(all_ports)"
     opendkim_prereqs
     sieve_prereqs
+    policy_prereqs
     [[ $HOST =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$ ]] ||
         die "MC_LISTEN_ADDR must be a 127.x.y.z loopback address (got '$HOST')"
 }
@@ -875,6 +882,7 @@ write_env() {
             printf '%s=%q\n' MC_SHORTCERT_PORT "$SHORTCERT_PORT" MC_SHORTCERT_CERT "$DIR/shortcert.pem"
         opendkim_env
         sieve_env
+        policy_env
     } > "$tmp"
     mv -f "$tmp" "$DIR/env"
 }
@@ -934,11 +942,13 @@ do_start() {
     shortcert_listener
     write_opendkim_conf
     opendkim_postfix_conf
+    policy_postfix_conf
 
     trap on_exit EXIT
     # Dovecot first: Postfix needs its LMTP and auth sockets to do anything.
     start_dovecot
     start_opendkim
+    start_policy
     start_postfix
     wait_for_ports
     # Sockets Postfix connects to must exist too (they appear with Dovecot's master).
