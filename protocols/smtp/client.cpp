@@ -354,6 +354,7 @@ Action Client::fail(Reason reason, std::string message, std::optional<ServerRepl
       transcript_.note("after the refusal: " + message);
     step_ = Step::done;
     terminal_ = Action::fail(*outcome_.refusal);
+    terminal_->phase = "quit";  // the session ended in QUIT; the refusal keeps its own phase
     return *terminal_;
   }
   Failure f{reason, std::string(phase()), std::move(message), std::move(reply)};

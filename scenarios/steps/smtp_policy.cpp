@@ -84,6 +84,11 @@ void load_expect(StepInput& in, const Step& s, SendPolicy& policy) {
   const std::string shape =
       "must be \"reject\" or an object like { \"reject\": \"rcpt\", \"code\": \"5.7.*\" }";
   RefusalExpectation want;
+  bool ok = true;
+  const auto bad = [&](const std::string& where, const std::string& message) {
+    in.problem(where, message);
+    ok = false;
+  };
   if (in.is_object("expect")) {
     auto o = in.object("expect", {"reject", "code"});
     if (!o) return;
@@ -91,17 +96,21 @@ void load_expect(StepInput& in, const Step& s, SendPolicy& policy) {
       if (auto stage = value_named(proto::smtp::kStageNames, *v))
         want.stage = *stage;
       else
-        in.problem(at + ".reject",
-                   "\"" + printable(*v) + "\" is not a stage; stages are " + stage_names());
+        bad(at + ".reject",
+            "\"" + printable(*v) + "\" is not a stage; stages are " + stage_names());
     } else if (!o->has("reject")) {
-      in.problem(
-          at, "needs \"reject\", the stage where the server must refuse, one of " + stage_names());
+      bad(at, "needs \"reject\", the stage where the server must refuse, one of " + stage_names() +
+                  " (what the delivered probe must carry is imap.wait's \"expect\")");
+    } else {
+      ok = false;  // the getter placed the problem
     }
     if (auto v = o->string("code")) {
       std::string problem;
       want.code = proto::smtp::parse_code_pattern(*v, problem);
       if (!want.code)
-        in.problem(at + ".code", "\"" + printable(*v) + "\" is not a code pattern: " + problem);
+        bad(at + ".code", "\"" + printable(*v) + "\" is not a code pattern: " + problem);
+    } else if (o->has("code")) {
+      ok = false;
     }
   } else if (auto v = in.string("expect")) {
     if (*v != "reject") {
@@ -112,10 +121,10 @@ void load_expect(StepInput& in, const Step& s, SendPolicy& policy) {
     return;  // the getter placed the problem
   }
   if (want.stage == Stage::auth && s.account.empty())
-    in.problem(at,
-               "expects a refusal of AUTH, but the step has no \"account\", so it sends no "
-               "AUTH; add the account to log in with, or name another stage");
-  policy.reject = want;
+    bad(at,
+        "expects a refusal of AUTH, but the step has no \"account\", so it sends no "
+        "AUTH; add the account to log in with, or name another stage");
+  if (ok) policy.reject = want;
 }
 
 }  // namespace
