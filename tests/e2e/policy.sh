@@ -67,17 +67,23 @@ start_policy() {
     LAUNCHED=1
 }
 
-# From the pid file, also when this start or stop did not ask for it, so that none outlives its
-# platform.
+# From the pid file, plus a scan of command lines in case DIR (and the pid file) is gone; also
+# when this start or stop did not ask for it, so that none outlives its platform.
 stop_policy() {
-    local pid
-    [[ -s $PO_PID ]] || return 0
-    pid=$(cat "$PO_PID")
-    if [[ $pid =~ ^[0-9]+$ ]] && pid_alive "$pid" &&
-        [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == */greylist_policy ]]; then
+    local f pid exe pids=
+    [[ -s $PO_PID ]] && pids=$(tr -dc '0-9' < "$PO_PID")
+    while IFS= read -r f; do
+        pid=${f#/proc/}; pid=${pid%/cmdline}
+        [[ $(tr '\0' ' ' < "$f" 2>/dev/null) == *greylist_policy" $POLICY_SERVER_PORT "* ]] &&
+            pids+=" $pid"
+    done < <(grep -lzF -- greylist_policy /proc/[0-9]*/cmdline 2>/dev/null || true)
+    for pid in $(echo "$pids" | tr ' ' '\n' | sort -u); do
+        # A rebuilt binary leaves the running one's exe link as ".../greylist_policy (deleted)".
+        exe=$(readlink "/proc/$pid/exe" 2>/dev/null || true)
+        pid_alive "$pid" && [[ ${exe% (deleted)} == */greylist_policy ]] || continue
         log "stopping the greylisting policy server (pid $pid)"
         terminate "$pid"
-    fi
+    done
     rm -f "$PO_PID"
 }
 
