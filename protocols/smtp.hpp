@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "codec/failure.hpp"
@@ -39,6 +40,15 @@ struct Config {
   std::string mail_from;
   std::vector<std::string> rcpt_to;  // one or more
   std::string message;               // the RFC 5322 message; any line endings (LF or CRLF)
+
+  // Policy probes (protocols/smtp/policy.hpp) stop before the message could be delivered:
+  // before_data sends RSET and QUIT after the last accepted RCPT; before_message drops the
+  // connection after DATA's 354, which ends the transaction unsent (RFC 5321 4.1.1.4).
+  enum class Hold { none, before_data, before_message };
+  Hold hold = Hold::none;
+  // A 4xx/5xx (other than 421) ends the session with QUIT rather than a dropped connection:
+  // a greylisting server and a policy probe's server see an orderly goodbye.
+  bool quit_after_refusal = false;
 };
 
 struct Outcome {
@@ -48,6 +58,13 @@ struct Outcome {
   bool plaintext_auth = false;             // credentials were sent without TLS (allowed by file)
   std::optional<std::string> queue_id;     // from the final 250 after the message
   std::optional<ServerReply> final_reply;  // that 250 itself
+  // The server's positive replies, in order, each with its phase: what a policy probe was
+  // granted before it stopped or was refused.
+  std::vector<std::pair<std::string, ServerReply>> accepted;
+  // The refusal that ended the dialogue, kept whatever happens to the QUIT after it
+  // (quit_after_refusal).
+  std::optional<Failure> refusal;
+  std::string held_at;  // "rcpt_to" or "data" when the client stopped there (Config::hold)
 };
 
 // A hostile server must not make one reply grow without bound (README "Limits").
@@ -116,6 +133,8 @@ class Client : public Machine {
     rcpt_to,
     data,
     message,
+    rset,      // a held transaction is reset (Config::hold)
+    farewell,  // QUIT after a refusal (Config::quit_after_refusal)
     quit,
     done,
   };
@@ -127,6 +146,8 @@ class Client : public Machine {
   Action on_message_accepted(const ServerReply& r);
   Action on_closed();
   Action unexpected(const ServerReply& r);
+  Action refused(Reason reason, std::string message, const ServerReply& r);
+  Action hold_before_data();
 
   Action send_ehlo(Step step);
   Action after_clear_ehlo();
@@ -153,6 +174,7 @@ class Client : public Machine {
   Step step_ = Step::banner;
   std::size_t next_rcpt_ = 0;
   bool accepted_ = false;  // the server took responsibility for the message
+  bool held_ = false;      // the client stopped before the message (Config::hold)
   std::optional<Action> terminal_;
   Redactor scrub_;  // the secret in every form it could take on the wire
 };

@@ -49,6 +49,10 @@ class StepReader final : public StepInput {
     auto it = sj_.find(key);
     return it != sj_.end() && it->is_array();
   }
+  bool is_object(std::string_view key) const override {
+    auto it = sj_.find(key);
+    return it != sj_.end() && it->is_object();
+  }
   std::optional<std::string> string(std::string_view key) override {
     return l_.get_string(sj_, std::string(key), where_);
   }
@@ -234,6 +238,13 @@ void Loader::load_step(const json& sj, const std::string& where, const File& f, 
                                     "timeout or lengthen the scenario timeout");
   StepReader in(*this, sj, where, f, sc, sc_timeout);
   kind.load(in, s);
+  if (s.keys && kind.probe_mailbox(f, s))
+    for (const Step& e : sc.steps)
+      if (e.keys && e.type->expects_refusal(e))
+        problem(where, s.kind + " waits for the probe that " + e.path + " (" + e.kind +
+                           ") expects the server to refuse, so it is never sent; remove this "
+                           "step, or the \"expect\" of the " +
+                           e.kind);
   sc.steps.push_back(std::move(s));
 }
 

@@ -134,6 +134,7 @@ Action Client::read_replies() {
       case ReplyParser::Status::complete: {
         const ServerReply reply = parser_.reply();
         parser_.reset();
+        if (reply.code < 400) outcome_.accepted.emplace_back(phase(), reply);
         return on_reply(reply);
       }
     }
@@ -171,9 +172,20 @@ Action Client::on_reply(const ServerReply& r) {
     case Step::rcpt_to:
       return r.code == 250 || r.code == 251 ? send_next_rcpt() : unexpected(r);
     case Step::data:
-      return r.code == 354 ? send_message() : unexpected(r);
+      if (r.code != 354) return unexpected(r);
+      if (cfg_.hold == Config::Hold::before_message) {
+        held_ = true;
+        outcome_.held_at = "data";
+        transcript_.note("policy probe: the connection is dropped after 354, the message unsent");
+        return finish();
+      }
+      return send_message();
     case Step::message:
       return r.code == 250 ? on_message_accepted(r) : unexpected(r);
+    case Step::rset:
+      return send(Step::quit, "QUIT", "QUIT");
+    case Step::farewell:
+      return fail(Reason::internal, "the refusal stands");  // fail() returns the refusal
     case Step::quit:
       return r.code == 221 ? finish() : unexpected(r);
     case Step::tls_handshake:
@@ -236,13 +248,29 @@ Action Client::on_closed() {
 Action Client::unexpected(const ServerReply& r) {
   const bool auth = step_ == Step::auth_plain || step_ == Step::auth_login ||
                     step_ == Step::auth_login_user || step_ == Step::auth_login_secret;
-  if (auth && r.code >= 500) return fail(Reason::auth_failed, command_name() + " failed", r);
+  if (auth && r.code >= 500) return refused(Reason::auth_failed, command_name() + " failed", r);
   if (step_ == Step::starttls && r.code >= 400) {
-    return fail(Reason::starttls_unavailable, "STARTTLS refused", r);
+    return refused(Reason::starttls_unavailable, "STARTTLS refused", r);
   }
+  if (r.code >= 400 && step_ != Step::quit && step_ != Step::rset)
+    return refused(Reason::rejected, command_name() + " rejected", r);
   if (r.code >= 400) return fail(Reason::rejected, command_name() + " rejected", r);
   return fail(Reason::protocol,
               "unexpected reply " + std::to_string(r.code) + " to " + command_name(), r);
+}
+
+Action Client::refused(Reason reason, std::string message, const ServerReply& r) {
+  // 421: the server closes the connection itself (RFC 5321 3.8).
+  if (!cfg_.quit_after_refusal || r.code == 421) return fail(reason, std::move(message), r);
+  outcome_.refusal = Failure{reason, std::string(phase()), std::move(message), r};
+  return send(Step::farewell, "QUIT", "QUIT");
+}
+
+Action Client::hold_before_data() {
+  held_ = true;
+  outcome_.held_at = "rcpt_to";
+  transcript_.note("policy probe: the transaction is reset before DATA, the message unsent");
+  return send(Step::rset, "RSET", "RSET");
 }
 
 Action Client::send_ehlo(Step step) {
@@ -287,6 +315,7 @@ Action Client::send_mail_from() {
 Action Client::send_next_rcpt() {
   if (next_rcpt_ == cfg_.rcpt_to.size()) {
     if (next_rcpt_ == 0) return fail_at(Step::rcpt_to, Reason::internal, "no recipient configured");
+    if (cfg_.hold == Config::Hold::before_data) return hold_before_data();
     return send(Step::data, "DATA", "DATA");
   }
   const std::string& rcpt = cfg_.rcpt_to[next_rcpt_++];
@@ -312,10 +341,21 @@ Action Client::send(Step next, std::string_view line, std::string_view shown) {
 }
 
 Action Client::fail(Reason reason, std::string message, std::optional<ServerReply> reply) {
-  if (accepted_) {
-    // The message is the server's responsibility now; a messy goodbye is not a failed send.
-    transcript_.note("after the message was accepted: " + message);
+  if (accepted_ || held_) {
+    // The message is the server's responsibility now (or was never sent); a messy goodbye is
+    // not a failed send.
+    transcript_.note((accepted_ ? "after the message was accepted: " : "after the hold: ") +
+                     message);
     return finish();
+  }
+  if (outcome_.refusal) {
+    // Whatever became of the QUIT after it, the refusal is what happened.
+    if (step_ != Step::farewell || reason != Reason::internal)
+      transcript_.note("after the refusal: " + message);
+    step_ = Step::done;
+    terminal_ = Action::fail(*outcome_.refusal);
+    terminal_->phase = "quit";  // the session ended in QUIT; the refusal keeps its own phase
+    return *terminal_;
   }
   Failure f{reason, std::string(phase()), std::move(message), std::move(reply)};
   step_ = Step::done;
@@ -360,6 +400,9 @@ std::string_view Client::phase() const {
       return "data";
     case Step::message:
       return "message";
+    case Step::rset:
+      return "rset";
+    case Step::farewell:
     case Step::quit:
     case Step::done:
       return "quit";
@@ -396,6 +439,9 @@ std::string Client::command_name() const {
       return "DATA";
     case Step::message:
       return "message";
+    case Step::rset:
+      return "RSET";
+    case Step::farewell:
     case Step::quit:
     case Step::done:
       return "QUIT";

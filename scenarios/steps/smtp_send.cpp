@@ -19,6 +19,9 @@ class SmtpSend final : public StepKind {
  public:
   std::string_view name() const override { return "smtp.send"; }
   bool sends_probe() const override { return true; }
+  bool expects_refusal(const Step& s) const override {
+    return s.as<SendKeys>().policy.reject.has_value();
+  }
 
   const std::vector<KeySpec>& keys() const override {
     static const std::vector<KeySpec> k = {
@@ -32,6 +35,9 @@ class SmtpSend final : public StepKind {
         {"headers", KeyType::strings, "", "adds header lines to the probe"},
         {"body", KeyType::string, "a line saying what the probe is", "is the probe's text"},
         {"size", KeyType::count, "", "pads the probe to this many bytes"},
+        kExpectRejectKey,
+        kGreylistKey,
+        kGreylistDelayKey,
         kTimeoutKey,
         kWarnKey,
         kCritKey,
@@ -70,6 +76,7 @@ class SmtpSend final : public StepKind {
     if (keys->to.empty() && !in.has("to")) in.problem(where, "smtp.send needs \"to\"");
     check_addresses(in, *keys);
     in.check_plaintext_auth(s);
+    load_policy(in, s, keys->policy);
     s.keys = std::move(keys);
   }
 
@@ -91,23 +98,26 @@ class SmtpSend final : public StepKind {
     c.mail_from = keys.from;
     c.rcpt_to = keys.to;
     c.message = build_probe_message(keys, ctx.scenario.name, ctx.token, ctx.clock.wall_now());
-    proto::smtp::Client client(std::move(c));
-    auto connection = ctx.transport.connect(ctx.session_options(server, ctx.deadline));
-    auto o = co_await connection->run(client, ctx.deadline);
-    connection->close();  // QUIT was the machine's last word
-    ctx.record(server, o, out);
-    if (client.outcome().plaintext_auth) out.plaintext_auth = true;
-    if (o.failure) out.transcript = client.transcript().lines();
-    if (const auto& id = client.outcome().queue_id)
+    configure(keys.policy, c);
+    SendAttempt a = co_await send_probe(ctx, out, server, keys.policy, c);
+    if (a.smtp.plaintext_auth) out.plaintext_auth = true;
+    if (keys.policy.reject) {
+      auto verdict = judge_refusal(*keys.policy.reject, a, out);
+      if (verdict) out.transcript = a.transcript;
+      co_return verdict;
+    }
+    const SessionOutcome& o = a.session;
+    if (a.failure) out.transcript = a.transcript;
+    if (const auto& id = a.smtp.queue_id)
       out.add_detail("queue_id", *id, "queue id " + *id, /*summary=*/true);
-    if (!o.failure) {
+    if (!a.failure) {
       ctx.shared.queued = StepContext::phase_end(o, "message");
       if (ctx.shared.queued) {
         ctx.result.queued_at = ctx.timeline.wall_at(*ctx.shared.queued);
         if (ctx.probe_accepted) ctx.probe_accepted();
       }
     }
-    co_return o.failure;
+    co_return a.failure;
   }
 
  private:

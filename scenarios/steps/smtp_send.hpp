@@ -9,6 +9,7 @@
 
 #include "codec/time.hpp"
 #include "scenarios/scenario.hpp"
+#include "scenarios/steps/smtp_policy.hpp"
 
 namespace mc::scn {
 
@@ -20,6 +21,7 @@ struct SendKeys : StepKeys {
   std::vector<std::pair<std::string, std::string>> headers;  // extra fields, name and value
   std::optional<std::string> body;                           // default: a line saying what it is
   std::optional<std::uint32_t> size;                         // pad the message to this many bytes
+  SendPolicy policy;  // expect: reject, greylist: retry (smtp_policy.hpp)
 };
 
 // The probe message: ordinary headers so that filters treat it like user mail, plus the

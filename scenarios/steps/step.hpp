@@ -63,7 +63,8 @@ class StepInput {
   virtual const File& file() const = 0;
   virtual const std::string& where() const = 0;  // "scenarios[0].steps[1]"
   virtual bool has(std::string_view key) const = 0;
-  virtual bool is_list(std::string_view key) const = 0;  // given as a JSON array
+  virtual bool is_list(std::string_view key) const = 0;    // given as a JSON array
+  virtual bool is_object(std::string_view key) const = 0;  // given as a JSON object
   virtual std::optional<std::string> string(std::string_view key) = 0;
   // A string or a non-empty list of strings.
   virtual std::optional<std::vector<std::string>> strings(std::string_view key) = 0;
@@ -134,6 +135,9 @@ class StepKind {
   virtual std::string_view remover() const { return {}; }
   // Kinds that send the probe (smtp.send): a later step that waits for it may start first.
   virtual bool sends_probe() const { return false; }
+  // Kinds that send the probe: whether this step expects the server to refuse it (a policy
+  // probe), so that it is never delivered and no later step may wait for it.
+  virtual bool expects_refusal(const Step&) const { return false; }
   // Whether `step` can start before the step that sends the probe, so that it already waits
   // when the probe goes out, as a recipient's open mail client does; start_early() then starts
   // it (its phases timed in `out` from then on, its deadline ctx.deadline) and run() finishes it.

@@ -18,6 +18,10 @@ export MC_WITH_OPENDKIM=1 MC_OPENDKIM_PORT=$((base + 891))
 export MC_WITH_SIEVE=1
 # dnsmasq serves tests/e2e/dns/*.conf for dns.mx, smtp.send "mx:" and dnsbl.check (tests/e2e/dns.sh).
 export MC_WITH_DNS=1 MC_DNS_PORT=$((base + 53))
+# A greylisting MX and a sender-checking submission (tests/e2e/policy.sh), when CMake names the
+# policy server; the demo's platform has neither.
+export MC_GREYLIST_PORT=$((base + 426)) MC_POLICY_SERVER_PORT=$((base + 427))
+export MC_SENDER_CHECK_PORT=$((base + 588))
 export MC_PROBE_PASSWORD='sentinel-Pw "q\uoted" 7f3a9c'
 # Every test run starts from empty mailboxes and an empty queue.
 if [[ $cmd == start ]]; then

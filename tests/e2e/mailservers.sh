@@ -19,6 +19,7 @@
 # MC_WITH_OPENDKIM=1 adds OpenDKIM as a milter (MC_OPENDKIM_PORT; see milters.sh).
 # MC_WITH_SIEVE=1 has LMTP file messages marked "X-Mailcanary-Test: junk" into Junk (sieve.sh).
 # MC_WITH_DNS=1 adds dnsmasq serving tests/e2e/dns/*.conf (MC_DNS_PORT; see dns.sh).
+# MC_GREYLIST_POLICY_BIN adds a greylisting MX and a sender-checking submission (policy.sh).
 # Postfix hands mail for example.test to Dovecot over LMTP (unix socket), which
 # stores it as Maildir under DIR/mail owned by the system user "vmail".
 #
@@ -75,6 +76,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/sieve.sh"
 # dnsmasq serving tests/e2e/dns/*.conf, off unless the caller asks.
 # shellcheck source=tests/e2e/dns.sh
 source "$(dirname "${BASH_SOURCE[0]}")/dns.sh"
+# The policy listeners (greylisting, sender login checks), off unless the caller asks.
+# shellcheck source=tests/e2e/policy.sh
+source "$(dirname "${BASH_SOURCE[0]}")/policy.sh"
 
 MX_PORT=${MC_MX_PORT:-10025}
 SUBMISSION_PORT=${MC_SUBMISSION_PORT:-10587}
@@ -105,7 +109,7 @@ EOF
 
 all_ports() {
     echo "$MX_PORT $SUBMISSION_PORT $SMTPS_PORT $IMAP_PORT $IMAPS_PORT $POP3_PORT $POP3S_PORT${SHORTCERT_PORT:+ $SHORTCERT_PORT}" \
-        $(opendkim_ports) $(dns_ports)
+        $(opendkim_ports) $(dns_ports) $(policy_ports)
 }
 
 # ---------------------------------------------------------------------------
@@ -133,6 +137,7 @@ set_paths() {
     opendkim_paths
     sieve_paths
     dns_paths
+    policy_paths
 }
 
 # Resolve DIR to an absolute, symlink-free path. It need not exist ("stop" must
@@ -266,6 +271,7 @@ do_stop() {
     stop_dovecot
     stop_opendkim
     stop_dns
+    stop_policy
 }
 
 # ---------------------------------------------------------------------------
@@ -294,6 +300,7 @@ check_prereqs() {
     opendkim_prereqs
     sieve_prereqs
     dns_prereqs
+    policy_prereqs
     [[ $HOST =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$ ]] ||
         die "MC_LISTEN_ADDR must be a 127.x.y.z loopback address (got '$HOST')"
 }
@@ -883,6 +890,7 @@ write_env() {
         opendkim_env
         sieve_env
         dns_env
+        policy_env
     } > "$tmp"
     mv -f "$tmp" "$DIR/env"
 }
@@ -943,12 +951,14 @@ do_start() {
     write_opendkim_conf
     opendkim_postfix_conf
     write_dns_conf
+    policy_postfix_conf
 
     trap on_exit EXIT
     # Dovecot first: Postfix needs its LMTP and auth sockets to do anything.
     start_dovecot
     start_opendkim
     start_dns
+    start_policy
     start_postfix
     wait_for_ports
     # Sockets Postfix connects to must exist too (they appear with Dovecot's master).

@@ -36,6 +36,7 @@ targets=(
   "fuzz_line_buffer 4096"
   "fuzz_smtp_reply 4096"
   "fuzz_smtp_client 16384"
+  "fuzz_smtp_policy 4096"
   "fuzz_imap_reader 16384"
   "fuzz_imap_client 16384"
   "fuzz_pop3 16384"

@@ -214,6 +214,13 @@ class SmtpServer final : public Server {
                                              : "535 5.7.8 Authentication failed\r\n";
     } else if (verb == "RCPT" && p_.smtp_rejects_rcpt) {
       output += "550 5.1.1 <probe@mail.test>: Recipient address rejected\r\n";
+    } else if (verb == "RCPT" && p_.greylist_rcpts > 0) {
+      --p_.greylist_rcpts;
+      output += p_.greylist_reply;
+    } else if (verb == "RCPT" && !p_.rcpt_reply.empty()) {
+      output += p_.rcpt_reply;
+    } else if (verb == "RSET") {
+      output += "250 2.0.0 Ok\r\n";
     } else if (verb == "MAIL" || verb == "RCPT") {
       output += "250 2.1.0 Ok\r\n";
     } else if (verb == "DATA") {

@@ -65,6 +65,13 @@ struct Platform {
   // A fault: the IMAP command (after the tag, e.g. "SELECT") that gets no answer.
   std::string imap_hangs_on;
   bool smtp_rejects_rcpt = false;  // a fault: RCPT TO gets 550 5.1.1
+  // Policies: RCPT TO gets `rcpt_reply` (a CRLF-ended reply) instead of 250; the first
+  // `greylist_rcpts` RCPTs get `greylist_reply`.
+  std::string rcpt_reply;
+  int greylist_rcpts = 0;
+  std::string greylist_reply =
+      "450 4.7.1 <probe@mail.test>: Recipient address rejected: Greylisted, try again in 30 "
+      "seconds\r\n";
 
   // What the servers saw, for the tests to check.
   int connects = 0;

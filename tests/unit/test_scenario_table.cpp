@@ -95,7 +95,7 @@ const std::vector<Row>& table() {
              R"({ "step": "smtp.send", "server": "submission", "account": "probe", "colour": "red" },)")}},
        {"{dir}/s.json: line 12, column 74 (scenarios[0].steps[0].colour): unknown key "
         "\"colour\"; known keys here: step, server, account, from, to, ehlo, subject, headers, "
-        "body, size, timeout, warn, crit"}},
+        "body, size, expect, greylist, greylist_delay, timeout, warn, crit"}},
       // Each kind checks its own keys.
       {"smtp.send: a line break in a header value",
        {{"s.json",

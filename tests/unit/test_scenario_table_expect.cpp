@@ -50,15 +50,18 @@ const std::vector<Row>& table() {
        {{"s.json", wait_with(R"("expect": { "spf": true })")}},
        {"{dir}/s.json: line 13, column 117 (scenarios[0].steps[1].expect.spf): must be a "
         "string"}},
-      {"expect belongs to imap.wait",
+      {"imap.wait's expect on smtp.send, whose expect is a policy probe's",
        {{"s.json", good_with(R"("account": "probe" },
       { "step": "imap.wait")",
                              R"("account": "probe", "expect": { "dkim": "pass" } },
       { "step": "imap.wait")")}},
-       {"{dir}/s.json: line 12, column 74 (scenarios[0].steps[0].expect): \"expect\" belongs to "
-        "imap.wait, dns.mx: it names what the delivered probe must carry: { \"spf\", \"dkim\", "
-        "\"dmarc\", \"arc\" } verdicts; or { \"bounce\": true }: it must come back as a "
-        "bounce; remove it here"}},
+       // smtp.send's "expect" is a policy probe's refusal: it says where the verdicts go.
+       {"{dir}/s.json: line 12, column 84 (scenarios[0].steps[0].expect): needs \"reject\", the "
+        "stage where the server must refuse, one of \"any\", \"connect\", \"ehlo\", \"auth\", "
+        "\"mail\", \"rcpt\", \"data\", \"message\" (what the delivered probe must carry is "
+        "imap.wait's \"expect\")",
+        "{dir}/s.json: line 12, column 86 (scenarios[0].steps[0].expect.dkim): unknown key "
+        "\"dkim\"; known keys here: reject, code"}},
       {"junk and junk_mailbox as they should be",
        {{"s.json", wait_with(R"("junk": "warn", "junk_mailbox": "INBOX.Spam")")}},
        {}},
