@@ -1,5 +1,6 @@
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -7,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "protocols/dns/dnsbl.hpp"
 #include "scenarios/loader.hpp"
 
 namespace mc::scn {
@@ -97,8 +99,9 @@ std::optional<StartTls> Loader::parse_starttls(const json& obj, const std::strin
 File Loader::load_root(const json& root) {
   File f;
   f.path = path_;
-  known_keys(root, "",
-             {"version", "vantage", "defaults", "servers", "accounts", "scenarios", "reporters"});
+  known_keys(
+      root, "",
+      {"version", "vantage", "defaults", "servers", "accounts", "scenarios", "reporters", "dns"});
   if (auto it = root.find("version"); it == root.end() || *it != 1)
     problem("version", "must be 1 (write \"version\": 1 at the top of the file)");
   if (auto v = get_string(root, "vantage", "")) f.vantage = *v;
@@ -128,7 +131,65 @@ File Loader::load_root(const json& root) {
   load_accounts(root, f);
   load_scenarios(root, default_timeout, default_source, f);
   load_reporters(root, f);
+  load_dns(root, f);
   return f;
+}
+
+namespace {
+
+// "192.0.2.53", "192.0.2.53:5353", "[2001:db8::53]:53", "2001:db8::53": c-ares takes only
+// addresses (a resolver named by a host name would need a resolver first).
+bool dns_server(const std::string& s) {
+  std::string host = s;
+  std::string port;
+  if (!s.empty() && s.front() == '[') {
+    const auto close = s.find(']');
+    if (close == std::string::npos) return false;
+    host = s.substr(1, close - 1);
+    if (close + 1 < s.size()) {
+      if (s[close + 1] != ':') return false;
+      port = s.substr(close + 2);
+      if (port.empty()) return false;
+    }
+  } else if (std::count(s.begin(), s.end(), ':') == 1) {
+    host = s.substr(0, s.find(':'));
+    port = s.substr(s.find(':') + 1);
+    if (port.empty()) return false;
+  }
+  if (!proto::dns::canonical_address(host)) return false;
+  if (port.empty()) return true;
+  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
+  const int n = std::stoi(port);
+  return n > 0 && n < 65536;
+}
+
+}  // namespace
+
+// "dns": { "servers": ["127.0.0.1:5353", "[::1]:53"], "timeout": "2s" }.
+void Loader::load_dns(const json& root, File& f) {
+  auto it = root.find("dns");
+  if (it == root.end()) return;
+  if (!it->is_object()) {
+    problem("dns", "must be an object like {\"servers\": [\"127.0.0.1:53\"], \"timeout\": \"2s\"}");
+    return;
+  }
+  known_keys(*it, "dns", {"servers", "timeout"});
+  if (auto d = get_duration(*it, "timeout", "dns")) f.dns.timeout = *d;
+  auto s = it->find("servers");
+  if (s == it->end()) return;
+  if (!s->is_array() || s->empty()) {
+    problem("dns.servers", "must be a non-empty list like [\"127.0.0.1:53\"]");
+    return;
+  }
+  for (std::size_t i = 0; i < s->size(); ++i) {
+    const std::string at = "dns.servers[" + std::to_string(i) + "]";
+    const auto& v = (*s)[i];
+    if (!v.is_string() || !dns_server(v.get<std::string>())) {
+      problem(at, "must be an address and port like \"127.0.0.1:53\" or \"[::1]:53\"");
+      continue;
+    }
+    f.dns.servers.push_back(v.get<std::string>());
+  }
 }
 
 void Loader::load_reporters(const json& root, File& f) {

@@ -110,6 +110,7 @@ class Loader {
   File load_root(const json& root);
 
   void load_reporters(const json& root, File& f);
+  void load_dns(const json& root, File& f);
 
   void load_servers(const json& root, const Tls& default_tls, File& f);
 

@@ -12,6 +12,7 @@
 
 #include "codec/enum_names.hpp"
 #include "protocols/machine.hpp"
+#include "transport/dns.hpp"
 
 namespace mc::scn {
 
@@ -102,6 +103,7 @@ struct File {
   std::map<std::string, Account> accounts;
   std::vector<Scenario> scenarios;
   std::vector<ReporterSpec> reporters;
+  DnsSettings dns;  // the top-level "dns" block: the resolvers the steps that ask DNS use
 };
 
 // One thing wrong with a file: what is wrong, then how to fix it.
