@@ -29,6 +29,7 @@ enum class Reason {
   bounced,
   disconnected,
   auth_results,  // an Authentication-Results verdict other than the scenario expects
+  listed,        // a DNS block list lists an address or domain (dnsbl.check)
   internal,
 };
 
@@ -50,6 +51,7 @@ inline constexpr EnumName<Reason> kReasonNames[] = {
     {Reason::bounced, "bounced"},
     {Reason::disconnected, "disconnected"},
     {Reason::auth_results, "auth_results"},
+    {Reason::listed, "listed"},
     {Reason::internal, "internal"},
 };
 static_assert(names_all(kReasonNames, Reason::internal), "a Reason without its name");

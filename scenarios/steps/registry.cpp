@@ -5,6 +5,7 @@ namespace mc::scn {
 const std::vector<const StepKind*>& step_kinds() {
   static const std::vector<const StepKind*> kinds = {
       &smtp_send_kind(), &imap_wait_kind(), &imap_delete_kind(), &imap_check_kind(), &sleep_kind(),
+      &dnsbl_check_kind(),
   };
   return kinds;
 }

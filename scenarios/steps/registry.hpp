@@ -18,5 +18,6 @@ const StepKind& imap_wait_kind();
 const StepKind& imap_delete_kind();
 const StepKind& imap_check_kind();
 const StepKind& sleep_kind();
+const StepKind& dnsbl_check_kind();
 
 }  // namespace mc::scn
