@@ -109,7 +109,10 @@ asio::awaitable<MxTargets> mx_targets(const std::string& domain, const DnsQuery&
   const Answer mx = co_await query(domain, Type::mx, deadline);
   std::vector<std::string> hosts;
   if (mx.status == proto::dns::Status::ok) {
-    for (const auto& m : mx.mx)
+    auto records = mx.mx;  // in preference order, as a sender would try them
+    std::stable_sort(records.begin(), records.end(),
+                     [](const auto& a, const auto& b) { return a.preference < b.preference; });
+    for (const auto& m : records)
       if (!m.host.empty() && m.host != "." &&
           std::find(hosts.begin(), hosts.end(), m.host) == hosts.end())
         hosts.push_back(m.host);

@@ -142,7 +142,7 @@ TEST_CASE("dnsbl.check: the addresses of a domain's MX hosts", "[dnsbl]") {
   Resolver r;
   Answer mx;
   mx.status = Status::ok;
-  mx.mx = {{10, "mx1.example.test"}, {20, "mx2.example.test"}, {30, "mx1.example.test"}};
+  mx.mx = {{20, "mx2.example.test"}, {10, "mx1.example.test"}, {30, "mx1.example.test"}};
   r.answers[{"example.test", Type::mx}] = mx;
   r.addresses("mx1.example.test", Type::a, {"192.0.2.10"});
   r.addresses("mx1.example.test", Type::aaaa, {"2001:DB8::10"});
@@ -288,11 +288,11 @@ TEST_CASE("dnsbl.check: unknown answers and listed warn make a warning, never a 
 
 namespace {
 
-// The good file with a dnsbl.check of `keys` after imap.delete, on line 14.
+// The good file with a dnsbl.check of `keys` after imap.delete, on line 15.
 std::string with_check(const std::string& keys) {
   return good_with(
       R"({ "step": "imap.delete" } ])",
-      "{ \"step\": \"imap.delete\" },\n      { \"step\": \"dnsbl.check\", " + keys + " } ])");
+      "{ \"step\": \"imap.delete\" },\n      { \"step\": \"dnsbl.check\", " + keys + " } ]");
 }
 
 }  // namespace
@@ -305,52 +305,68 @@ TEST_CASE("dnsbl.check: the invalid-file rows of its keys", "[dnsbl][scenario]")
          with_check(
              R"("addresses": ["192.0.2.7", "2001:db8::7"], "zones": "zen.spamhaus.org", "domains": "example.com", "domain_zones": ["dbl.spamhaus.org"], "listed": "warn")")}},
        {}},
-      {"dnsbl: the sender after imap.wait, the MX of a domain",
+      {"dnsbl: the sender after imap.wait",
        {{"s.json", with_check(R"("of": "sender", "zones": ["bl.test"])")}},
+       {}},
+      {"dnsbl: the MX hosts of a domain",
+       {{"s.json", with_check(R"("of": "mx:Example.COM", "zones": ["bl.test"], "timeout": "5s")")}},
        {}},
       {"dnsbl: nothing to look up",
        {{"s.json", with_check(R"("listed": "warn")")}},
-       {"{dir}/s.json: line 14, column 7 (scenarios[0].steps[3]): dnsbl.check needs something "
-        "to look up: \"addresses\" (or \"of\") with \"zones\", and/or \"domains\" with "
+       {"{dir}/s.json: line 15, column 7 (scenarios[0].steps[3]): dnsbl.check needs something to "
+        "look up: \"addresses\" (or \"of\") with \"zones\", and/or \"domains\" with "
         "\"domain_zones\""}},
       {"dnsbl: entries that are no address, zone or domain",
        {{"s.json",
          with_check(
              R"("addresses": ["192.0.2.300", "mail.example.com", "192.0.2.7", "192.0.2.7"], "zones": ["zen", "bl..test", "192.0.2.1"], "domains": ["192.0.2.8", "-x.test"], "domain_zones": ["dbl.test"])")}},
-       {"{dir}/s.json: line 14, column 50 (scenarios[0].steps[3].addresses[0]): \"192.0.2.300\" "
-        "is not an IPv4 or IPv6 address: write it like \"192.0.2.7\" or \"2001:db8::7\"",
-        "{dir}/s.json: line 14, column 65 (scenarios[0].steps[3].addresses[1]): "
+       {"{dir}/s.json: line 15, column 46 (scenarios[0].steps[3].addresses[0]): \"192.0.2.300\" is "
+        "not an IPv4 or IPv6 address: write it like \"192.0.2.7\" or \"2001:db8::7\"",
+        "{dir}/s.json: line 15, column 61 (scenarios[0].steps[3].addresses[1]): "
         "\"mail.example.com\" is not an IPv4 or IPv6 address: write it like \"192.0.2.7\" or "
         "\"2001:db8::7\"",
-        "{dir}/s.json: line 14, column 98 (scenarios[0].steps[3].addresses[3]): \"192.0.2.7\" is "
+        "{dir}/s.json: line 15, column 94 (scenarios[0].steps[3].addresses[3]): \"192.0.2.7\" is "
         "named twice; name it once",
-        "{dir}/s.json: line 14, column 123 (scenarios[0].steps[3].zones[0]): \"zen\" is a single "
+        "{dir}/s.json: line 15, column 118 (scenarios[0].steps[3].zones[0]): \"zen\" is a single "
         "label, no list's zone: give the whole name, like \"zen.spamhaus.org\"",
-        "{dir}/s.json: line 14, column 130 (scenarios[0].steps[3].zones[1]): \"bl..test\" is not "
+        "{dir}/s.json: line 15, column 125 (scenarios[0].steps[3].zones[1]): \"bl..test\" is not a "
+        "DNS zone: give a list's zone name, like \"zen.spamhaus.org\"",
+        "{dir}/s.json: line 15, column 137 (scenarios[0].steps[3].zones[2]): \"192.0.2.1\" is not "
         "a DNS zone: give a list's zone name, like \"zen.spamhaus.org\"",
-        "{dir}/s.json: line 14, column 142 (scenarios[0].steps[3].zones[2]): \"192.0.2.1\" is not "
-        "a DNS zone: give a list's zone name, like \"zen.spamhaus.org\"",
-        "{dir}/s.json: line 14, column 168 (scenarios[0].steps[3].domains[0]): \"192.0.2.8\" is "
-        "an address: look it up with \"addresses\" and \"zones\"",
-        "{dir}/s.json: line 14, column 181 (scenarios[0].steps[3].domains[1]): \"-x.test\" is "
-        "not a domain name: write it like \"example.com\""}},
+        "{dir}/s.json: line 15, column 163 (scenarios[0].steps[3].domains[0]): \"192.0.2.8\" is an "
+        "address: look it up with \"addresses\" and \"zones\"",
+        "{dir}/s.json: line 15, column 176 (scenarios[0].steps[3].domains[1]): \"-x.test\" is not "
+        "a domain name: write it like \"example.com\""}},
       {"dnsbl: of and addresses together, a source that is none, a policy that is none",
        {{"s.json",
          with_check(
              R"("of": "mx:", "addresses": ["192.0.2.7"], "zones": ["bl.test"], "listed": "fail")")}},
-       {}},
+       {"{dir}/s.json: line 15, column 38 (scenarios[0].steps[3].of): \"mx:\" names no domain: "
+        "write \"mx:\" and the domain, like \"mx:example.com\"",
+        "{dir}/s.json: line 15, column 38 (scenarios[0].steps[3].of): \"of\" and \"addresses\" "
+        "both say which addresses to look up: keep one",
+        "{dir}/s.json: line 15, column 105 (scenarios[0].steps[3].listed): \"fail\" is not a "
+        "policy: write \"crit\" or \"warn\""}},
       {"dnsbl: keys that need their partner",
        {{"s.json", with_check(R"("addresses": ["192.0.2.7"], "domains": ["example.com"])")}},
-       {}},
+       {"{dir}/s.json: line 15, column 7 (scenarios[0].steps[3]): addresses to look up need "
+        "\"zones\", the block lists to ask, like [\"zen.spamhaus.org\"]",
+        "{dir}/s.json: line 15, column 7 (scenarios[0].steps[3]): \"domains\" needs "
+        "\"domain_zones\", the domain lists to ask, like [\"dbl.spamhaus.org\"]"}},
       {"dnsbl: zones without addresses, domain zones without domains",
        {{"s.json", with_check(R"("zones": ["bl.test"], "domain_zones": ["dbl.test"])")}},
-       {}},
+       {"{dir}/s.json: line 15, column 7 (scenarios[0].steps[3]): \"domain_zones\" needs "
+        "\"domains\" to look up",
+        "{dir}/s.json: line 15, column 41 (scenarios[0].steps[3].zones): \"zones\" needs addresses "
+        "to look up: give \"addresses\" or \"of\""}},
       {"dnsbl: the sender with no wait before it",
        {{"s.json",
          good_with(R"({ "step": "smtp.send", "server": "submission", "account": "probe" },)",
                    R"({ "step": "dnsbl.check", "of": "sender", "zones": ["bl.test"] },
       { "step": "smtp.send", "server": "submission", "account": "probe" },)")}},
-       {}},
+       {"{dir}/s.json: line 12, column 38 (scenarios[0].steps[0].of): \"sender\" is read from the "
+        "probe as a wait step found it, and no step before this one waits for the probe: put an "
+        "imap.wait before it"}},
       {"dns: the resolvers the file's queries go to",
        {{"s.json",
          good_with(
@@ -362,23 +378,37 @@ TEST_CASE("dnsbl.check: the invalid-file rows of its keys", "[dnsbl][scenario]")
          good_with(
              R"("version": 1,)",
              R"("version": 1, "dns": { "servers": ["ns.example.test:53", "127.0.0.1:0", "[::1]", 53], "timeout": "soon", "search": "x" },)")}},
-       {}},
+       {"{dir}/s.json: line 2, column 38 (dns.servers[0]): must be an address and port like "
+        "\"127.0.0.1:53\" or \"[::1]:53\"",
+        "{dir}/s.json: line 2, column 60 (dns.servers[1]): must be an address and port like "
+        "\"127.0.0.1:53\" or \"[::1]:53\"",
+        "{dir}/s.json: line 2, column 84 (dns.servers[3]): must be an address and port like "
+        "\"127.0.0.1:53\" or \"[::1]:53\"",
+        "{dir}/s.json: line 2, column 100 (dns.timeout): \"soon\" is not a duration; write it like "
+        "\"250ms\", \"10s\", \"2m\" or \"1h\"",
+        "{dir}/s.json: line 2, column 108 (dns.search): unknown key \"search\"; known keys here: "
+        "servers, timeout"}},
       {"dns: not an object",
        {{"s.json", good_with(R"("version": 1,)", R"("version": 1, "dns": "127.0.0.1",)")}},
-       {}},
+       {"{dir}/s.json: line 2, column 24 (dns): must be an object like {\"servers\": "
+        "[\"127.0.0.1:53\"], \"timeout\": \"2s\"}"}},
       {"dns: an empty list of servers",
        {{"s.json", good_with(R"("version": 1,)", R"("version": 1, "dns": { "servers": [] },)")}},
-       {}},
+       {"{dir}/s.json: line 2, column 37 (dns.servers): must be a non-empty list like "
+        "[\"127.0.0.1:53\"]"}},
       {"dnsbl: a key of another kind",
        {{"s.json",
          with_check(R"("addresses": ["192.0.2.7"], "zones": ["bl.test"], "mailbox": "INBOX")")}},
-       {}},
+       {"{dir}/s.json: line 15, column 82 (scenarios[0].steps[3].mailbox): \"mailbox\" belongs to "
+        "imap.wait, imap.delete: it names the mailbox to look in; remove it here"}},
   };
+
   for (const auto& row : rows) {
     INFO("row: " << row.name);
     TempDir dir;
     std::vector<std::string> expected;
     for (const auto& e : row.expected) expected.push_back(replace_all(e, "{dir}", dir.path()));
-    CHECK(load_row(row, dir.path()) == expected);
+    const auto got = load_row(row, dir.path());
+    CHECK(got == expected);
   }
 }
