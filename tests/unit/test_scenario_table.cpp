@@ -47,7 +47,7 @@ const std::vector<Row>& table() {
        {{"s.json", "\xEF\xBB\xBF" + good_with(R"("version": 1,)",
                                               R"("version": 1, "vantage": "Zürich", "x": 1,)")}},
        {"{dir}/s.json: line 2, column 38 (x): unknown key \"x\"; known keys here: version, "
-        "vantage, defaults, servers, accounts, scenarios, reporters"}},
+        "vantage, defaults, servers, accounts, scenarios, reporters, dns"}},
       {"reporters: an unknown type, a textfile not ending in .prom, a pushgateway without url",
        {{"s.json",
          good_with(R"("version": 1,)",
@@ -334,17 +334,17 @@ const std::vector<Row>& table() {
        {{"s.json", good_with(R"("smtp.send")", R"("smtp.sned")")}},
        {"{dir}/s.json: line 12, column 17 (scenarios[0].steps[0].step): unknown step "
         "\"smtp.sned\"; did you mean \"smtp.send\"? (known steps: smtp.send, imap.wait, "
-        "imap.delete, imap.check, sleep)"}},
+        "imap.delete, imap.check, sleep, dnsbl.check)"}},
       {"unknown step differing in case",
        {{"s.json", good_with(R"("imap.delete")", R"("IMAP.Delete")")}},
        {"{dir}/s.json: line 14, column 17 (scenarios[0].steps[2].step): unknown step "
         "\"IMAP.Delete\"; did you mean \"imap.delete\"? (known steps: smtp.send, imap.wait, "
-        "imap.delete, imap.check, sleep)"}},
+        "imap.delete, imap.check, sleep, dnsbl.check)"}},
       {"unknown step far from every known one",
        {{"s.json", good_with(R"("imap.delete")", R"("pop3.delete")")}},
        {"{dir}/s.json: line 14, column 17 (scenarios[0].steps[2].step): unknown step "
         "\"pop3.delete\"; known steps: smtp.send, imap.wait, imap.delete, imap.check, "
-        "sleep"}},
+        "sleep, dnsbl.check"}},
       {"unknown server near a known one",
        {{"s.json", good_with(R"("server": "store")", R"("server": "stor")")}},
        {"{dir}/s.json: line 13, column 40 (scenarios[0].steps[1].server): no server named "
@@ -513,7 +513,7 @@ const std::vector<Row>& table() {
         "them",
         "{dir}/s.json: line 14, column 3 (vantge): unknown key \"vantge\"; did you mean "
         "\"vantage\"? (known keys here: version, vantage, defaults, servers, accounts, "
-        "scenarios, reporters)"}},
+        "scenarios, reporters, dns)"}},
   };
   return rows;
 }
