@@ -30,8 +30,13 @@ bool in_domain(std::string_view name, std::string_view suffix) {
   return name == suffix || ends_with(name, std::string(".") + std::string(suffix));
 }
 
+// inet_pton reads up to a NUL: "127.0.0.2\0junk" must not read as 127.0.0.2.
+bool has_nul(std::string_view text) {
+  return text.find('\0') != std::string_view::npos;
+}
+
 std::optional<std::array<unsigned char, 4>> ipv4(std::string_view text) {
-  if (text.size() > 15) return std::nullopt;
+  if (text.size() > 15 || has_nul(text)) return std::nullopt;
   const std::string s(text);
   std::array<unsigned char, 4> b{};
   if (inet_pton(AF_INET, s.c_str(), b.data()) != 1) return std::nullopt;
@@ -39,7 +44,8 @@ std::optional<std::array<unsigned char, 4>> ipv4(std::string_view text) {
 }
 
 std::optional<std::array<unsigned char, 16>> ipv6(std::string_view text) {
-  if (text.size() > 45 || text.find(':') == std::string_view::npos) return std::nullopt;
+  if (text.size() > 45 || text.find(':') == std::string_view::npos || has_nul(text))
+    return std::nullopt;
   const std::string s(text);
   std::array<unsigned char, 16> b{};
   if (inet_pton(AF_INET6, s.c_str(), b.data()) != 1) return std::nullopt;

@@ -72,11 +72,12 @@ void check_query(const std::string& address, const std::string& zone) {
   } else {
     check(labels.size() == 32, "an IPv6 query name without 32 nibbles", *q);
     std::string hex;
+    std::size_t nibbles = 0;
     for (auto it = labels.rbegin(); it != labels.rend(); ++it) {
       check(it->size() == 1 && std::isxdigit(static_cast<unsigned char>((*it)[0])),
             "an IPv6 label that is no nibble", *q);
       hex += *it;
-      if (hex.size() % 4 == 0 && hex.size() < 32) hex += ':';
+      if (++nibbles % 4 == 0 && nibbles < 32) hex += ':';
     }
     back = canonical_address(hex).value_or("?");
   }

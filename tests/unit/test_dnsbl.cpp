@@ -50,6 +50,8 @@ TEST_CASE("dnsbl: query names of addresses and domains", "[dnsbl]") {
                            "dbl.test"));  // the name would pass 253 bytes
   CHECK(canonical_address("2001:0db8:0000::0001") == "2001:db8::1");
   CHECK(canonical_address(" 192.0.2.7") == std::nullopt);
+  CHECK(canonical_address(std::string("192.0.2.7\0x", 11)) == std::nullopt);
+  CHECK(canonical_address(std::string("::1\0", 4)) == std::nullopt);
   CHECK(valid_name("zen.spamhaus.org."));
   CHECK_FALSE(valid_name("zen spamhaus.org"));
   CHECK_FALSE(valid_name(std::string(64, 'a') + ".test"));
@@ -103,6 +105,8 @@ TEST_CASE("dnsbl: each kind of answer", "[dnsbl]") {
         "answered 198.51.100.80, outside 127.0.0.0/8 (a resolver that answers names that do not "
         "exist?)");
   CHECK(classify("bl.test", a_records({"127.0.0.0"})).verdict == Verdict::unknown);
+  CHECK(classify("bl.test", a_records({std::string("127.0.0.2\0\0", 11)})).verdict ==
+        Verdict::unknown);
   CHECK(classify("bl.test", a_records({"::1"})).verdict == Verdict::unknown);
   CHECK(classify("bl.test", a_records({})).verdict == Verdict::unknown);
   for (Status s :
