@@ -30,6 +30,7 @@ enum class Reason {
   disconnected,
   auth_results,  // an Authentication-Results verdict other than the scenario expects
   accepted,      // a policy probe the server should have refused was accepted
+  listed,        // a DNS block list lists an address or domain (dnsbl.check)
   internal,
 };
 
@@ -52,6 +53,7 @@ inline constexpr EnumName<Reason> kReasonNames[] = {
     {Reason::disconnected, "disconnected"},
     {Reason::auth_results, "auth_results"},
     {Reason::accepted, "accepted"},
+    {Reason::listed, "listed"},
     {Reason::internal, "internal"},
 };
 static_assert(names_all(kReasonNames, Reason::internal), "a Reason without its name");

@@ -100,6 +100,30 @@ std::string escape_label_value(const std::string& v) {
   return out;
 }
 
+// One series per zone and named address or domain (those found by "of" share the zone's):
+// 1 when any answer is a listing, 0 when all are clean; an unknown answer is no evidence
+// either way, so a zone with only unknown answers has no series.
+void add_dnsbl(Exposition& e, const ScenarioResult& sc) {
+  struct Seen {
+    Labels labels;
+    bool listed = false;
+    bool unknown = false;
+  };
+  std::vector<Seen> series;
+  for (const auto& d : sc.dnsbl) {
+    Labels l = {{"scenario", sc.name}, {"zone", d.zone}};
+    if (!d.address.empty()) l.emplace_back("address", d.address);
+    if (!d.domain.empty()) l.emplace_back("domain", d.domain);
+    auto it =
+        std::find_if(series.begin(), series.end(), [&](const Seen& s) { return s.labels == l; });
+    if (it == series.end()) it = series.insert(series.end(), Seen{l});
+    it->listed = it->listed || d.verdict == "listed";
+    it->unknown = it->unknown || d.verdict == "unknown";
+  }
+  for (const auto& s : series)
+    if (s.listed || !s.unknown) e.add("mailcanary_dnsbl_listed", s.labels, s.listed ? 1 : 0);
+}
+
 bool scenario_succeeded(const ScenarioResult& sc) {
   return !sc.failure && sc.status != Status::unknown;
 }
@@ -132,6 +156,9 @@ std::string render_metrics(const RunResult& run, const ReportContext& ctx, bool 
            "seconds; the first hop from the Date:).");
   e.family("mailcanary_placement_info",
            "1 for where the probe landed: inbox (the watched mailbox), junk or missing.");
+  e.family("mailcanary_dnsbl_listed",
+           "1 if a block list lists the address (or domain), 0 if it answered not listed; no "
+           "series where it gave no usable answer.");
 
   std::map<std::string, double> last_success(ctx.last_success.begin(), ctx.last_success.end());
   for (const auto& sc : run.scenarios) {
@@ -164,6 +191,7 @@ std::string render_metrics(const RunResult& run, const ReportContext& ctx, bool 
       if (hp.delay_s)
         e.add("mailcanary_hop_delay_seconds", {{"scenario", sc.name}, {"hop", hp.hop}},
               *hp.delay_s);
+    add_dnsbl(e, sc);
 
     const auto labels = step_labels(sc);
     bool failure_reported = false;

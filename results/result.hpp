@@ -133,6 +133,16 @@ struct HopResult {
   bool skew = false;                   // earlier than the hop before: the clocks disagree
 };
 
+// One block-list answer of a dnsbl.check, for the metrics.
+struct DnsblResult {
+  std::string zone;
+  // The address or domain asked about when the file names it (a label then); "" for those
+  // found by "of" (the sender, an MX), which are never labels.
+  std::string address;
+  std::string domain;
+  std::string verdict;  // listed, clean or unknown
+};
+
 struct ScenarioResult {
   std::string name;
   Status status = Status::ok;
@@ -154,6 +164,7 @@ struct ScenarioResult {
   // Set by imap.wait: where the probe landed (missing: it never came, or it bounced).
   std::optional<Placement> placement;
   std::string placement_mailbox;  // the mailbox it was found in ("" when missing)
+  std::vector<DnsblResult> dnsbl;  // every dnsbl.check's answers, in step order
 };
 
 struct RunResult {

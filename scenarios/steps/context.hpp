@@ -39,6 +39,8 @@ struct SharedState {
   // The scenario's own session to the probe's mailbox failed on the server's side: the sweep
   // must not try that server again in this run.
   bool store_failed = false;
+  // The header of the probe as the last wait that found it read it (dnsbl.check "of": "sender").
+  std::string probe_headers;
 };
 
 // Maps the clock's instants onto the scenario's offsets and onto wall-clock time.

@@ -169,6 +169,7 @@ class ImapWait final : public StepKind {
         const std::string id = keys.authserv_id.value_or(ctx.file.servers.at(step.server).host);
         unexpected = check_probe_header(oc.headers, id, keys.expect, ctx.result, out);
         report_hops(ctx, oc.headers, keys.hops, out);
+        ctx.shared.probe_headers = oc.headers;
       }
     }
     // Polling that runs into the deadline means the mail did not arrive in time; that is a

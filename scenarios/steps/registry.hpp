@@ -21,5 +21,6 @@ const StepKind& sleep_kind();
 const StepKind& pop3_wait_kind();
 const StepKind& pop3_delete_kind();
 const StepKind& dns_mx_kind();
+const StepKind& dnsbl_check_kind();
 
 }  // namespace mc::scn

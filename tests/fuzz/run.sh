@@ -44,6 +44,7 @@ targets=(
   "fuzz_mail_date 512"
   "fuzz_mime 4096"
   "fuzz_received 8192"
+  "fuzz_dnsbl 4096"
   "fuzz_dsn 16384"
   "fuzz_jsonc 4096"
   "fuzz_scenario_loader 8192"

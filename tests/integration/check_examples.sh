@@ -35,6 +35,7 @@ known=(
   mailcanary_spam_score
   mailcanary_hop_delay_seconds
   mailcanary_placement_info
+  mailcanary_dnsbl_listed
 )
 
 tmp=$(mktemp -d)

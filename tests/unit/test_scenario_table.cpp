@@ -334,17 +334,17 @@ const std::vector<Row>& table() {
        {{"s.json", good_with(R"("smtp.send")", R"("smtp.sned")")}},
        {"{dir}/s.json: line 12, column 17 (scenarios[0].steps[0].step): unknown step "
         "\"smtp.sned\"; did you mean \"smtp.send\"? (known steps: smtp.send, imap.wait, "
-        "imap.delete, imap.check, sleep, pop3.wait, pop3.delete, dns.mx)"}},
+        "imap.delete, imap.check, sleep, pop3.wait, pop3.delete, dns.mx, dnsbl.check)"}},
       {"unknown step differing in case",
        {{"s.json", good_with(R"("imap.delete")", R"("IMAP.Delete")")}},
        {"{dir}/s.json: line 14, column 17 (scenarios[0].steps[2].step): unknown step "
         "\"IMAP.Delete\"; did you mean \"imap.delete\"? (known steps: smtp.send, imap.wait, "
-        "imap.delete, imap.check, sleep, pop3.wait, pop3.delete, dns.mx)"}},
+        "imap.delete, imap.check, sleep, pop3.wait, pop3.delete, dns.mx, dnsbl.check)"}},
       {"unknown step far from every known one",
        {{"s.json", good_with(R"("imap.delete")", R"("ldap.bind")")}},
        {"{dir}/s.json: line 14, column 17 (scenarios[0].steps[2].step): unknown step "
         "\"ldap.bind\"; known steps: smtp.send, imap.wait, imap.delete, imap.check, "
-        "sleep, pop3.wait, pop3.delete, dns.mx"}},
+        "sleep, pop3.wait, pop3.delete, dns.mx, dnsbl.check"}},
       {"unknown server near a known one",
        {{"s.json", good_with(R"("server": "store")", R"("server": "stor")")}},
        {"{dir}/s.json: line 13, column 40 (scenarios[0].steps[1].server): no server named "
