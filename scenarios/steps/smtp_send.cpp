@@ -77,6 +77,14 @@ class SmtpSend final : public StepKind {
     check_addresses(in, *keys);
     in.check_plaintext_auth(s);
     load_policy(in, s, keys->policy);
+    // An mx: route falls back from host to host as an MTA does, and knows no expected refusal
+    // or greylisting: a probe that should be refused would be delivered. Nothing is sent.
+    if (is_mx_route(s.server) && (keys->policy.reject || keys->policy.greylist_retry))
+      in.problem(where + (keys->policy.reject ? ".expect" : ".greylist"),
+                 std::string(keys->policy.reject ? "\"expect\"" : "\"greylist\"") +
+                     " needs a server from \"servers\", not an \"mx:\" route (which would "
+                     "deliver the probe to the next MX): name the MX, like \"mx\": { \"url\": "
+                     "\"smtp://mx.example.net:25\", \"starttls\": \"optional\" }, and use it here");
     s.keys = std::move(keys);
   }
 

@@ -104,6 +104,17 @@ const std::vector<Row>& table() {
         "server, from \"servers\"; "
         "remove it here"}},
       {"smtp.send mx: good", {{"s.json", with_step(kMxStep)}}, {}},
+      {"smtp.send mx: a policy probe would be delivered by the fallback",
+       {{"s.json",
+         with_step(
+             R"({ "step": "smtp.send", "server": "mx:example.net", "from": "a@example.test", "to": "b@example.net", "expect": "reject" },)")}},
+       {"{dir}/s.json: line 12, column 117 (scenarios[0].steps[0].expect): \"expect\" needs a "
+        "server from \"servers\", not an \"mx:\" route (which would deliver the probe to the "
+        "next MX): name the MX, like \"mx\": { \"url\": \"smtp://mx.example.net:25\", "
+        "\"starttls\": \"optional\" }, and use it here",
+        "{dir}/s.json: line 13, column 7 (scenarios[0].steps[1]): imap.wait waits for the probe "
+        "that scenarios[0].steps[0] (smtp.send) expects the server to refuse, so it is never sent; "
+        "remove this step, or the \"expect\" of the smtp.send"}},
       {"smtp.send mx: a port",
        {{"s.json",
          with_step(
