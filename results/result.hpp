@@ -163,7 +163,7 @@ struct ScenarioResult {
   std::vector<HopResult> hops;  // the probe's path, as the imap.wait that found it read it
   // Set by imap.wait: where the probe landed (missing: it never came, or it bounced).
   std::optional<Placement> placement;
-  std::string placement_mailbox;  // the mailbox it was found in ("" when missing)
+  std::string placement_mailbox;   // the mailbox it was found in ("" when missing)
   std::vector<DnsblResult> dnsbl;  // every dnsbl.check's answers, in step order
 };
 
