@@ -51,6 +51,7 @@ targets=(
   "fuzz_duration 32768"
   "fuzz_cert_facts 8192"
   "fuzz_dns_answer 1024"
+  "fuzz_multistatus 16384"
 )
 
 run_one() {

@@ -36,6 +36,7 @@ known=(
   mailcanary_hop_delay_seconds
   mailcanary_placement_info
   mailcanary_dnsbl_listed
+  mailcanary_http_status
 )
 
 tmp=$(mktemp -d)

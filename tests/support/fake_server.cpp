@@ -155,6 +155,26 @@ std::optional<std::string> Conn::line() {
   }
 }
 
+std::optional<std::string> Conn::bytes(std::size_t n) {
+  while (buffer_.size() < n) {
+    char buf[4096];
+    const int got = recv_some(buf, sizeof buf);
+    if (got <= 0) return std::nullopt;
+    buffer_.append(buf, static_cast<std::size_t>(got));
+  }
+  std::string out = buffer_.substr(0, n);
+  buffer_.erase(0, n);
+  return out;
+}
+
+void Conn::reset() {
+  if (fd_ >= 0) {
+    const linger l{1, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  }
+  close();
+}
+
 bool Conn::expect(const std::string& prefix) {
   while (auto l = line()) {
     if (l->size() < prefix.size()) continue;

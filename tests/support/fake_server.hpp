@@ -40,6 +40,10 @@ class Conn {
   void send(const std::string& bytes);
   // The next CRLF line the client sent (without CRLF); nullopt when it closed or after 10 s.
   std::optional<std::string> line();
+  // The next `n` bytes after the lines read (an HTTP body); nullopt when they did not all come.
+  std::optional<std::string> bytes(std::size_t n);
+  // Closes with a TCP reset (SO_LINGER 0), as a crashing server or a firewall does.
+  void reset();
   // Reads lines until one starts with `prefix` (case-insensitive); false if none came.
   bool expect(const std::string& prefix);
   void start_tls(const CertFiles& cert);  // server side of the TLS handshake
