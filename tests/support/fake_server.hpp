@@ -73,6 +73,10 @@ class FakeServer {
  public:
   // Accepts `connections` connections, one after another, and runs `script` on each.
   explicit FakeServer(std::function<void(Conn&, int index)> script, int connections = 1);
+  // The same on a given loopback address and port (another 127.0.0.0/8 address than a real
+  // server's, on its port: an MX host that a test's DNS names).
+  FakeServer(std::function<void(Conn&, int index)> script, int connections,
+             const std::string& address, int port);
   ~FakeServer();
   int port() const { return port_; }
   // Waits for the script to finish, then returns what the client sent on each connection.
