@@ -5,7 +5,7 @@
 #   tests/e2e/web.sh start DIR   # (re)start; needs DIR/env of a running mailservers.sh
 #   tests/e2e/web.sh stop DIR    # stop; idempotent
 #
-# Radicale (CalDAV and CardDAV) on https://127.0.0.1:MC_RADICALE_PORT (base + 5232), with the
+# Radicale (CalDAV and CardDAV) on https://127.0.0.1:MC_RADICALE_PORT (base + 232), with the
 # platform's server certificate, htpasswd authentication (the probe's user and password) and
 # owner-only rights. The setup writes the probe's calendar (/probe@example.test/calendar/) and
 # address book (/probe@example.test/contacts/) into Radicale's storage before it starts.
@@ -186,7 +186,7 @@ main() {
     local cmd=$1
     DIR=$(realpath -m -- "$2")
     base=${MC_E2E_PORT_BASE:-11000}
-    RADICALE_PORT=${MC_RADICALE_PORT:-$((base + 5232))}
+    RADICALE_PORT=${MC_RADICALE_PORT:-$((base + 232))}
     ROUNDCUBE_PORT=${MC_ROUNDCUBE_PORT:-$((base + 80))}
     radicale_paths
     roundcube_paths
