@@ -45,6 +45,7 @@ targets=(
   "fuzz_mime 4096"
   "fuzz_received 8192"
   "fuzz_dnsbl 4096"
+  "fuzz_http_form 8192"
   "fuzz_dsn 16384"
   "fuzz_jsonc 4096"
   "fuzz_scenario_loader 8192"
