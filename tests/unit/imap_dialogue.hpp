@@ -372,4 +372,21 @@ inline std::string read_phase(const Played& run) {
   return run.last.phase;
 }
 
+// Greeting, CAPABILITY and LOGIN over implicit TLS; `after_ok` follows the LOGIN's tagged OK in
+// the same read.
+inline Script login_script(const std::string& caps, const std::string& login_ok,
+                           const std::string& after_ok = "") {
+  return greeting_and_capability(caps) + Script{C(login_line(2)), S(login_ok + after_ok)};
+}
+
+// A link logged in with the pre-login capabilities IMAP4rev1 and the post-login ones `caps`.
+inline void log_in(mc::proto::imap::Link& link, const std::string& caps = "IMAP4rev1 UIDPLUS",
+                   const std::string& after_ok = "") {
+  mc::proto::imap::Login signin(link);
+  const Played run = play_machine(
+      signin, login_script("IMAP4rev1", "a2 OK [CAPABILITY " + caps + "] Logged in\r\n", after_ok));
+  expect_success(run);
+  REQUIRE(link.authenticated());
+}
+
 }  // namespace imap_dialogue

@@ -55,21 +55,11 @@ std::string text_reply(int seq, int uid, const std::string& message) {
          literal(message) + ")\r\n";
 }
 
-void log_in(imap::Link& link) {
-  imap::Login signin(link);
-  const Played run = play_machine(
-      signin,
-      greeting_and_capability("IMAP4rev1") +
-          Script{C(login_line(2)), S("a2 OK [CAPABILITY IMAP4rev1 UIDPLUS IDLE] Logged in\r\n")});
-  expect_success(run);
-  REQUIRE(link.authenticated());
-}
-
 struct Bench {
   imap::Link link{link_config()};
   std::unique_ptr<imap::Wait> wait;
   explicit Bench(bool expect_bounce = false, bool sent_after_select = false) {
-    log_in(link);
+    log_in(link, "IMAP4rev1 UIDPLUS IDLE");
     imap::WaitConfig cfg{"INBOX", kToken, std::chrono::milliseconds(250)};
     cfg.expect_bounce = expect_bounce;
     cfg.sent_after_select = sent_after_select;
@@ -188,7 +178,7 @@ TEST_CASE("wait: opened before the send, it reads the text only from the UIDNEXT
 TEST_CASE("delete: the reports about the probe go with it, and no other report",
           "[imap][tasks][dsn]") {
   imap::Link link{link_config()};
-  log_in(link);
+  log_in(link, "IMAP4rev1 UIDPLUS IDLE");
   const std::string ours = report("qmail-failure-notice.eml");
   const std::string other =
       replaced(report("postfix-rfc822-headers.eml"), kToken, "00000000000000000000000000000000");
