@@ -5,6 +5,7 @@
 #include "protocols/address.hpp"
 #include "protocols/smtp.hpp"
 #include "scenarios/steps/context.hpp"
+#include "scenarios/steps/credentials.hpp"
 #include "scenarios/steps/registry.hpp"
 #include "scenarios/steps/servers.hpp"
 
@@ -81,8 +82,7 @@ class SmtpSend final : public StepKind {
     c.starttls = server.starttls;
     c.allow_plaintext_auth = server.allow_plaintext_auth;
     if (!step.account.empty()) {
-      const Account& a = ctx.file.accounts.at(step.account);
-      c.auth = proto::smtp::Credentials{a.user, a.password, proto::smtp::AuthMechanism::automatic};
+      c.auth = sasl_credentials(ctx.file.accounts.at(step.account), server);
     }
     c.mail_from = keys.from;
     c.rcpt_to = keys.to;
@@ -93,6 +93,8 @@ class SmtpSend final : public StepKind {
     connection->close();  // QUIT was the machine's last word
     ctx.record(server, o, out);
     if (client.outcome().plaintext_auth) out.plaintext_auth = true;
+    if (const std::string& m = client.outcome().auth_mechanism; !m.empty())
+      out.add_detail("auth_mechanism", m, "AUTH " + m);
     if (o.failure) out.transcript = client.transcript().lines();
     if (const auto& id = client.outcome().queue_id)
       out.add_detail("queue_id", *id, "queue id " + *id, /*summary=*/true);
