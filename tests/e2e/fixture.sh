@@ -16,8 +16,6 @@ export MC_POP3S_PORT=$((base + 995)) MC_SHORTCERT_PORT=$((base + 466))
 export MC_WITH_OPENDKIM=1 MC_OPENDKIM_PORT=$((base + 891))
 # Its LMTP files messages marked for Junk into Junk with Sieve (tests/e2e/sieve.sh); the demo's does not.
 export MC_WITH_SIEVE=1
-# Its Dovecot offers SCRAM-SHA-256 (IMAP and submission), which the probe then prefers; the demo's does not.
-export MC_WITH_SCRAM=1
 export MC_PROBE_PASSWORD='sentinel-Pw "q\uoted" 7f3a9c'
 # Every test run starts from empty mailboxes and an empty queue.
 if [[ $cmd == start ]]; then
