@@ -122,6 +122,7 @@ class Loader {
   void load_password(const json& pj, const std::string& where, Account& a);
 
   void load_accounts(const json& root, File& f);
+  void load_mechanism(const json& aj, const std::string& where, Account& a);
 
   void check_server(const File& f, const Step& s, const std::string& where,
                     std::initializer_list<const char*> schemes);

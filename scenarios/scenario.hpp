@@ -12,6 +12,7 @@
 
 #include "codec/enum_names.hpp"
 #include "protocols/machine.hpp"
+#include "protocols/sasl/mechanism.hpp"
 
 namespace mc::scn {
 
@@ -57,6 +58,12 @@ struct Account {
   std::string user;
   std::string password;         // the secret itself, resolved at load time; never printed
   std::string password_source;  // "env PROBE_PASSWORD" or "file /path": safe to print
+  // "mechanism": the SASL mechanism to use; nullopt: the best the server offers.
+  std::optional<proto::sasl::Mechanism> mechanism;
+  // {"oauth2_token_file": PATH}: `password` is an OAuth 2.0 access token, read from
+  // `token_file` again before each login (something else renews it).
+  bool oauth2 = false;
+  std::string token_file;
 };
 
 class StepKind;  // scenarios/steps/step.hpp

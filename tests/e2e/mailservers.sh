@@ -20,6 +20,8 @@
 # MC_WITH_SIEVE=1 has LMTP file messages marked "X-Mailcanary-Test: junk" into Junk (sieve.sh).
 # MC_WITH_DNS=1 adds dnsmasq serving tests/e2e/dns/*.conf (MC_DNS_PORT; see dns.sh).
 # MC_GREYLIST_POLICY_BIN adds a greylisting MX and a sender-checking submission (policy.sh).
+# MC_WITH_SCRAM=1 stores every password as {SCRAM-SHA-256} (doveadm pw) and has Dovecot offer
+# SCRAM-SHA-256 beside PLAIN and LOGIN, for IMAP and for Postfix submission's AUTH.
 # Postfix hands mail for example.test to Dovecot over LMTP (unix socket), which
 # stores it as Maildir under DIR/mail owned by the system user "vmail".
 #
@@ -438,22 +440,28 @@ ensure_accounts() {
     # SHA512-CRYPT hashes (openssl passwd -6) are understood natively by Dovecot.
     # The password goes through stdin so it never shows up in `ps`.
     local probe_hash users_hash i
-    probe_hash=$(printf '%s\n' "$probe_pw" | openssl passwd -6 -stdin)
-    users_hash=$(printf '%s\n' "$users_pw" | openssl passwd -6 -stdin)
+    probe_hash={SHA512-CRYPT}$(printf '%s\n' "$probe_pw" | openssl passwd -6 -stdin)
+    users_hash={SHA512-CRYPT}$(printf '%s\n' "$users_pw" | openssl passwd -6 -stdin)
+    if [[ ${MC_WITH_SCRAM:-0} == 1 ]]; then
+        # SCRAM needs what a crypt hash cannot give: the salted keys; Dovecot checks PLAIN and
+        # LOGIN against them too.
+        probe_hash=$(printf '%s\n%s\n' "$probe_pw" "$probe_pw" | doveadm pw -s SCRAM-SHA-256)
+        users_hash=$(printf '%s\n%s\n' "$users_pw" "$users_pw" | doveadm pw -s SCRAM-SHA-256)
+    fi
 
     local tmp=$DC_USERS.tmp vmap=$PF_DIR/vmailbox
     : > "$tmp"; : > "$vmap"
     # passwd-file format: user:password:uid:gid:gecos:home:shell:extra
     # uid/gid/home come from mail_uid/mail_gid/mail_home in dovecot.conf.
-    printf '%s:{SHA512-CRYPT}%s::::::\n' "$PROBE_USER" "$probe_hash" >> "$tmp"
+    printf '%s:%s::::::\n' "$PROBE_USER" "$probe_hash" >> "$tmp"
     printf '%s OK\n' "$PROBE_USER" >> "$vmap"
     # Mail for held@ waits in Postfix's hold queue until released (postsuper -H): a delivery
     # that is late on demand, for the late/lost probe tests.
-    printf '%s:{SHA512-CRYPT}%s::::::\n' "$HELD_USER" "$users_hash" >> "$tmp"
+    printf '%s:%s::::::\n' "$HELD_USER" "$users_hash" >> "$tmp"
     printf '%s OK\n' "$HELD_USER" >> "$vmap"
     printf '%s HOLD delivery held for the late-probe tests\n' "$HELD_USER" > "$PF_DIR/hold_recipients"
     for ((i = 1; i <= NUM_USERS; i++)); do
-        printf 'user%02d@%s:{SHA512-CRYPT}%s::::::\n' "$i" "$DOMAIN" "$users_hash" >> "$tmp"
+        printf 'user%02d@%s:%s::::::\n' "$i" "$DOMAIN" "$users_hash" >> "$tmp"
         printf 'user%02d@%s OK\n' "$i" "$DOMAIN" >> "$vmap"
     done
     # Read by Dovecot's auth process, which runs as the "dovecot" user.
@@ -479,6 +487,8 @@ write_bounce_domain() {
 # ---------------------------------------------------------------------------
 
 write_dovecot_conf() {
+    local auth_mechanisms="plain login"
+    if [[ ${MC_WITH_SCRAM:-0} == 1 ]]; then auth_mechanisms+=" scram-sha-256"; fi
     mkdir -p "$DC_DIR" "$DC_DIR/state"
     chmod 0755 "$DC_DIR"
     install -d -o vmail -g vmail -m 0700 "$MAIL_ROOT"
@@ -507,7 +517,7 @@ ssl_min_protocol = TLSv1.2
 
 # Plaintext LOGIN/AUTH only after STARTTLS/STLS (or on the implicit-TLS ports).
 disable_plaintext_auth = yes
-auth_mechanisms = plain login
+auth_mechanisms = $auth_mechanisms
 # Tests deliberately provoke failed logins; don't make each one cost 2 s.
 auth_failure_delay = 0
 

@@ -49,6 +49,7 @@ targets=(
   "fuzz_jsonc 4096"
   "fuzz_scenario_loader 8192"
   "fuzz_duration 32768"
+  "fuzz_scram 1024"
   "fuzz_cert_facts 8192"
   "fuzz_dns_answer 1024"
 )

@@ -252,15 +252,15 @@ TEST_CASE("bytes after the STARTTLS reply are an injection, never carried into T
 
 TEST_CASE("AUTH with no usable mechanism lists what the server offered", "[smtp]") {
   struct Case {
-    AuthMechanism wanted;
+    std::optional<mc::proto::sasl::Mechanism> wanted;
     std::string ehlo;
     std::string offered;
   };
   const std::vector<Case> cases = {
-      {AuthMechanism::automatic, "250-mx\r\n250 AUTH CRAM-MD5 XOAUTH2\r\n", "CRAM-MD5 XOAUTH2"},
-      {AuthMechanism::automatic, "250-mx\r\n250 SIZE 1000\r\n", "none"},
-      {AuthMechanism::plain, "250-mx\r\n250 AUTH LOGIN\r\n", "LOGIN"},
-      {AuthMechanism::login, "250-mx\r\n250 AUTH PLAIN\r\n", "PLAIN"},
+      {std::nullopt, "250-mx\r\n250 AUTH CRAM-MD5 XOAUTH2\r\n", "CRAM-MD5 XOAUTH2"},
+      {std::nullopt, "250-mx\r\n250 SIZE 1000\r\n", "none"},
+      {mc::proto::sasl::Mechanism::plain, "250-mx\r\n250 AUTH LOGIN\r\n", "LOGIN"},
+      {mc::proto::sasl::Mechanism::login, "250-mx\r\n250 AUTH PLAIN\r\n", "PLAIN"},
   };
   for (const Case& c : cases) {
     INFO(c.ehlo);
