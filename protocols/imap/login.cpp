@@ -127,16 +127,6 @@ Action Login::after_starttls() {
 
 Action Login::login() {
   LinkState& s = link();
-  if (!s.tls) {
-    // Whoever strips STARTTLS from the path would read the password: only the file may allow it.
-    if (!s.cfg.allow_plaintext_auth) {
-      set_phase("starttls");
-      return fail(Reason::starttls_unavailable,
-                  plaintext_refusal(s.cfg.starttls == StartTls::off, "LOGIN"));
-    }
-    s.plaintext_auth = true;
-    s.transcript.note("sending credentials without TLS (allow_plaintext_auth)");
-  }
   const sasl::Credentials c{s.cfg.user, s.cfg.secret, s.cfg.secret_is_token, s.cfg.mechanism};
   std::vector<std::string> offered;
   for (const std::string& cap : s.capabilities)
@@ -148,14 +138,22 @@ Action Login::login() {
   const bool prefer_command = !s.cfg.mechanism
                                   ? chosen != sasl::Mechanism::scram_sha_256
                                   : *s.cfg.mechanism == sasl::Mechanism::login && !chosen;
-  if (login_allowed && prefer_command) {
-    CommandBuilder cmd = command();
-    cmd.word("LOGIN").astring(s.cfg.user, true).astring(s.cfg.secret, true);
-    cmd_ = Cmd::login;
-    link().auth_mechanism = "LOGIN command";
-    return send("login", cmd.finish());
+  const bool use_command = login_allowed && prefer_command;
+  // Checked once the method is known, whichever it is: whoever strips STARTTLS from the path
+  // would read the password or the token, or replay a SCRAM proof to a server of their own.
+  if (!s.tls) {
+    if (!s.cfg.allow_plaintext_auth) {
+      set_phase("starttls");
+      const std::string what = use_command || !chosen
+                                   ? std::string("LOGIN")
+                                   : "AUTHENTICATE " + std::string(sasl::wire_name(*chosen));
+      return fail(Reason::starttls_unavailable,
+                  plaintext_refusal(s.cfg.starttls == StartTls::off, what));
+    }
+    s.plaintext_auth = true;
+    s.transcript.note("sending credentials without TLS (allow_plaintext_auth)");
   }
-  if (!chosen) {
+  if (!use_command && !chosen) {
     set_phase("login");
     std::string list;
     for (const std::string& m : offered) list += (list.empty() ? "" : " ") + m;
@@ -163,6 +161,13 @@ Action Login::login() {
                 std::string(has_capability("LOGINDISABLED") ? "server disables LOGIN and " : "") +
                     "offers no AUTH=" + sasl::wanted(c) +
                     " (offered: " + (list.empty() ? "none" : list) + ")");
+  }
+  if (use_command) {
+    CommandBuilder cmd = command();
+    cmd.word("LOGIN").astring(s.cfg.user, true).astring(s.cfg.secret, true);
+    cmd_ = Cmd::login;
+    link().auth_mechanism = "LOGIN command";
+    return send("login", cmd.finish());
   }
   return authenticate(*chosen);
 }

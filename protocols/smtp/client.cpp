@@ -246,17 +246,20 @@ Action Client::send_ehlo(Step step) {
 
 Action Client::start_auth_or_mail() {
   if (!cfg_.auth) return send_mail_from();
+  const std::vector<std::string> offered = auth_mechanisms(outcome_.capabilities);
+  const std::optional<sasl::Mechanism> mechanism = sasl::choose(*cfg_.auth, offered);
+  // Checked once the mechanism is known, whichever it is: whoever strips STARTTLS from the path
+  // would read the password or the token, or replay a SCRAM proof to a server of their own.
   if (!outcome_.tls) {
-    // Whoever strips STARTTLS from the path would read the password: only the file may allow it.
     if (!cfg_.allow_plaintext_auth) {
+      const std::string what =
+          mechanism ? "AUTH " + std::string(sasl::wire_name(*mechanism)) : std::string("AUTH");
       return fail_at(Step::starttls, Reason::starttls_unavailable,
-                     plaintext_refusal(cfg_.starttls == StartTls::off, "AUTH"));
+                     plaintext_refusal(cfg_.starttls == StartTls::off, what));
     }
     outcome_.plaintext_auth = true;
     transcript_.note("sending credentials without TLS (allow_plaintext_auth)");
   }
-  const std::vector<std::string> offered = auth_mechanisms(outcome_.capabilities);
-  const std::optional<sasl::Mechanism> mechanism = sasl::choose(*cfg_.auth, offered);
   if (!mechanism) {
     return fail_at(Step::auth, Reason::auth_failed,
                    "AUTH " + sasl::wanted(*cfg_.auth) +

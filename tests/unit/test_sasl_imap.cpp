@@ -132,3 +132,13 @@ TEST_CASE("IMAP: the account's mechanism; LOGIN stays where no SCRAM is offered"
     CHECK(run.last.phase == "search");
   }
 }
+
+TEST_CASE("IMAP without TLS: the refusal names the mechanism chosen", "[sasl][imap]") {
+  Config cfg = pencil();
+  cfg.implicit_tls = false;
+  cfg.starttls = mc::proto::StartTls::optional;
+  const Run run = play(cfg, greeting_and_capability("IMAP4rev1 AUTH=PLAIN AUTH=SCRAM-SHA-256"));
+  expect_failure(run, Reason::starttls_unavailable, "starttls");
+  CHECK(run.last.failure->message.find("to allow AUTHENTICATE SCRAM-SHA-256 in clear") !=
+        std::string::npos);
+}

@@ -328,6 +328,7 @@ TEST_CASE("no AUTH in clear: STARTTLS optional and not offered fails before AUTH
   const Failure& f = d.require_failure(Reason::starttls_unavailable, "starttls");
   CHECK(f.message.find("was not offered") != std::string::npos);
   CHECK(f.message.find("allow_plaintext_auth") != std::string::npos);
+  CHECK(f.message.find("to allow AUTH PLAIN in clear") != std::string::npos);  // as chosen
   CHECK(d.client_lines() == std::vector<std::string>{"EHLO probe.example"});
   CHECK_FALSE(d.client().outcome().plaintext_auth);
 }
