@@ -20,8 +20,8 @@
 # MC_WITH_SIEVE=1 has LMTP file messages marked "X-Mailcanary-Test: junk" into Junk (sieve.sh).
 # MC_WITH_DNS=1 adds dnsmasq serving tests/e2e/dns/*.conf (MC_DNS_PORT; see dns.sh).
 # MC_GREYLIST_POLICY_BIN adds a greylisting MX and a sender-checking submission (policy.sh).
-# MC_WITH_SCRAM=1 stores every password as {SCRAM-SHA-256} (doveadm pw) and has Dovecot offer
-# SCRAM-SHA-256 beside PLAIN and LOGIN, for IMAP and for Postfix submission's AUTH.
+# MC_WITH_SASL=1 adds scram@ with a {SCRAM-SHA-256} password and a second Dovecot offering
+# SCRAM-SHA-256 (MC_SASL_IMAPS_PORT, MC_SASL_POP3S_PORT; see sasl.sh).
 # Postfix hands mail for example.test to Dovecot over LMTP (unix socket), which
 # stores it as Maildir under DIR/mail owned by the system user "vmail".
 #
@@ -81,6 +81,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/dns.sh"
 # The policy listeners (greylisting, sender login checks), off unless the caller asks.
 # shellcheck source=tests/e2e/policy.sh
 source "$(dirname "${BASH_SOURCE[0]}")/policy.sh"
+# A second Dovecot offering SCRAM-SHA-256 to one account of its own, off unless the caller asks.
+# shellcheck source=tests/e2e/sasl.sh
+source "$(dirname "${BASH_SOURCE[0]}")/sasl.sh"
 
 MX_PORT=${MC_MX_PORT:-10025}
 SUBMISSION_PORT=${MC_SUBMISSION_PORT:-10587}
@@ -111,7 +114,7 @@ EOF
 
 all_ports() {
     echo "$MX_PORT $SUBMISSION_PORT $SMTPS_PORT $IMAP_PORT $IMAPS_PORT $POP3_PORT $POP3S_PORT${SHORTCERT_PORT:+ $SHORTCERT_PORT}" \
-        $(opendkim_ports) $(dns_ports) $(policy_ports)
+        $(opendkim_ports) $(dns_ports) $(policy_ports) $(sasl_ports)
 }
 
 # ---------------------------------------------------------------------------
@@ -138,6 +141,7 @@ set_paths() {
     SASL_SOCKET=$DC_RUN/auth-postfix
     opendkim_paths
     sieve_paths
+    sasl_paths
     dns_paths
     policy_paths
 }
@@ -274,6 +278,7 @@ do_stop() {
     stop_opendkim
     stop_dns
     stop_policy
+    stop_sasl
 }
 
 # ---------------------------------------------------------------------------
@@ -303,6 +308,7 @@ check_prereqs() {
     sieve_prereqs
     dns_prereqs
     policy_prereqs
+    sasl_prereqs
     [[ $HOST =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$ ]] ||
         die "MC_LISTEN_ADDR must be a 127.x.y.z loopback address (got '$HOST')"
 }
@@ -442,12 +448,6 @@ ensure_accounts() {
     local probe_hash users_hash i
     probe_hash={SHA512-CRYPT}$(printf '%s\n' "$probe_pw" | openssl passwd -6 -stdin)
     users_hash={SHA512-CRYPT}$(printf '%s\n' "$users_pw" | openssl passwd -6 -stdin)
-    if [[ ${MC_WITH_SCRAM:-0} == 1 ]]; then
-        # SCRAM needs what a crypt hash cannot give: the salted keys; Dovecot checks PLAIN and
-        # LOGIN against them too.
-        probe_hash=$(printf '%s\n%s\n' "$probe_pw" "$probe_pw" | doveadm pw -s SCRAM-SHA-256)
-        users_hash=$(printf '%s\n%s\n' "$users_pw" "$users_pw" | doveadm pw -s SCRAM-SHA-256)
-    fi
 
     local tmp=$DC_USERS.tmp vmap=$PF_DIR/vmailbox
     : > "$tmp"; : > "$vmap"
@@ -464,6 +464,7 @@ ensure_accounts() {
         printf 'user%02d@%s:%s::::::\n' "$i" "$DOMAIN" "$users_hash" >> "$tmp"
         printf 'user%02d@%s OK\n' "$i" "$DOMAIN" >> "$vmap"
     done
+    sasl_accounts "$tmp" "$vmap" "$probe_pw"
     # Read by Dovecot's auth process, which runs as the "dovecot" user.
     chown root:dovecot "$tmp"
     chmod 0640 "$tmp"
@@ -487,8 +488,6 @@ write_bounce_domain() {
 # ---------------------------------------------------------------------------
 
 write_dovecot_conf() {
-    local auth_mechanisms="plain login"
-    if [[ ${MC_WITH_SCRAM:-0} == 1 ]]; then auth_mechanisms+=" scram-sha-256"; fi
     mkdir -p "$DC_DIR" "$DC_DIR/state"
     chmod 0755 "$DC_DIR"
     install -d -o vmail -g vmail -m 0700 "$MAIL_ROOT"
@@ -517,7 +516,7 @@ ssl_min_protocol = TLSv1.2
 
 # Plaintext LOGIN/AUTH only after STARTTLS/STLS (or on the implicit-TLS ports).
 disable_plaintext_auth = yes
-auth_mechanisms = $auth_mechanisms
+auth_mechanisms = plain login
 # Tests deliberately provoke failed logins; don't make each one cost 2 s.
 auth_failure_delay = 0
 
@@ -901,6 +900,7 @@ write_env() {
         sieve_env
         dns_env
         policy_env
+        sasl_env
     } > "$tmp"
     mv -f "$tmp" "$DIR/env"
 }
@@ -956,6 +956,7 @@ do_start() {
     write_bounce_domain
     write_dovecot_conf
     write_sieve_conf
+    write_sasl_conf
     write_postfix_conf
     shortcert_listener
     write_opendkim_conf
@@ -966,6 +967,7 @@ do_start() {
     trap on_exit EXIT
     # Dovecot first: Postfix needs its LMTP and auth sockets to do anything.
     start_dovecot
+    start_sasl
     start_opendkim
     start_dns
     start_policy
