@@ -31,6 +31,7 @@ enum class Reason {
   auth_results,  // an Authentication-Results verdict other than the scenario expects
   accepted,      // a policy probe the server should have refused was accepted
   listed,        // a DNS block list lists an address or domain (dnsbl.check)
+  expectation,   // an HTTP status or content check failed
   internal,
 };
 
@@ -54,6 +55,7 @@ inline constexpr EnumName<Reason> kReasonNames[] = {
     {Reason::auth_results, "auth_results"},
     {Reason::accepted, "accepted"},
     {Reason::listed, "listed"},
+    {Reason::expectation, "expectation"},
     {Reason::internal, "internal"},
 };
 static_assert(names_all(kReasonNames, Reason::internal), "a Reason without its name");

@@ -159,6 +159,7 @@ std::string render_metrics(const RunResult& run, const ReportContext& ctx, bool 
   e.family("mailcanary_dnsbl_listed",
            "1 if a block list lists the address (or domain), 0 if it answered not listed; no "
            "series where it gave no usable answer.");
+  e.family("mailcanary_http_status", "The HTTP status of each http.get that got a response.");
 
   std::map<std::string, double> last_success(ctx.last_success.begin(), ctx.last_success.end());
   for (const auto& sc : run.scenarios) {
@@ -200,6 +201,8 @@ std::string render_metrics(const RunResult& run, const ReportContext& ctx, bool 
       if (st.status == "skipped") continue;
       const Labels ss = {{"scenario", sc.name}, {"step", labels[i]}};
       e.add("mailcanary_step_duration_seconds", ss, st.duration_s);
+      if (const Detail* d = st.detail("http_status"); d != nullptr && d->value.is_number())
+        e.add("mailcanary_http_status", ss, d->value.get<double>());
       std::vector<std::pair<std::string, double>> phases;  // in order of first appearance
       for (const auto& p : st.phases) {
         auto it = std::find_if(phases.begin(), phases.end(),

@@ -117,6 +117,17 @@ class StepReader final : public StepInput {
     l_.known_keys(*it, at, known);
     return std::make_unique<StepReader>(l_, *it, at, f_, sc_, timeout_);
   }
+  std::optional<std::vector<std::string>> member_names(std::string_view key) override {
+    auto it = sj_.find(key);
+    if (it == sj_.end()) return std::nullopt;
+    if (!it->is_object()) {
+      l_.problem(where_ + "." + std::string(key), "must be an object of names and values");
+      return std::nullopt;
+    }
+    std::vector<std::string> out;
+    for (const auto& [name, value] : it->items()) out.push_back(name);
+    return out;
+  }
   void problem(const std::string& at, const std::string& message, bool at_key) override {
     l_.problem(at, message, at_key);
   }

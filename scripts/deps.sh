@@ -12,16 +12,18 @@ if [[ $profile != all && $profile != demo ]]; then
 fi
 packages=(
   cmake g++ make pkg-config
-  libboost1.81-dev libssl-dev libcurl4-openssl-dev nlohmann-json3-dev libcli11-dev
+  libboost1.81-dev libssl-dev libcurl4-openssl-dev libexpat1-dev nlohmann-json3-dev libcli11-dev
   libc-ares-dev openssl ca-certificates util-linux
   postfix dovecot-imapd dovecot-lmtpd dovecot-pop3d
 )
 if [[ $profile == all ]]; then
   # The test tiers: Catch2, and the servers and tools the integration tier checks against;
   # OpenDKIM, the e2e platform's milter; Pigeonhole Sieve, which files its marked messages into
-  # Junk; dnsmasq, the e2e platform's DNS server.
+  # Junk; dnsmasq, the e2e platform's DNS server; Radicale and Roundcube (with PHP's own
+  # server), the web servers of http.get's e2e tests.
   packages+=(catch2 libxml2-utils chromium prometheus-pushgateway prometheus jq
-    opendkim opendkim-tools dovecot-sieve dnsmasq-base)
+    opendkim opendkim-tools dovecot-sieve dnsmasq-base
+    radicale roundcube roundcube-sqlite3 php-cli)
 fi
 
 missing=()

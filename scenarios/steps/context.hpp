@@ -41,6 +41,10 @@ struct SharedState {
   bool store_failed = false;
   // The header of the probe as the last wait that found it read it (dnsbl.check "of": "sender").
   std::string probe_headers;
+  // The scenario's web session: its cookies (as curl writes them) and the values http.get
+  // steps captured, by name. Neither ever reaches a report.
+  std::vector<std::string> http_cookies;
+  std::map<std::string, std::string> http_captures;
 };
 
 // Maps the clock's instants onto the scenario's offsets and onto wall-clock time.

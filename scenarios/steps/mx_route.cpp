@@ -149,6 +149,13 @@ nlohmann::json attempt_json(const Attempt& a) {
       {"outcome", a.failure ? std::string(to_string(a.failure->reason)) : "accepted"},
       {"phases", phases}};
   if (a.failure) j["message"] = a.failure->message;
+  if (a.failure && a.failure->reply) {
+    const auto& r = *a.failure->reply;
+    j["reply"] = {
+        {"code", r.code != 0 ? nlohmann::json(r.code) : nlohmann::json(nullptr)},
+        {"enhanced", r.enhanced.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.enhanced)},
+        {"text", r.text}};
+  }
   return j;
 }
 
@@ -244,6 +251,8 @@ boost::asio::awaitable<std::optional<Failure>> send_via_mx(StepContext& ctx, Ste
     c.starttls = StartTls::optional;
     c.mail_from = keys.from;
     c.rcpt_to = keys.to;
+    // As an MTA does, a refused attempt ends with QUIT before the next MX is tried.
+    c.quit_after_refusal = true;
     c.message = build_probe_message(keys, ctx.scenario.name, ctx.token, ctx.clock.wall_now());
     proto::smtp::Client client(std::move(c));
     auto connection = ctx.transport.connect(ctx.session_options(server, until));

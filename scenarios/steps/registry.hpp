@@ -22,5 +22,6 @@ const StepKind& pop3_wait_kind();
 const StepKind& pop3_delete_kind();
 const StepKind& dns_mx_kind();
 const StepKind& dnsbl_check_kind();
+const StepKind& http_get_kind();
 
 }  // namespace mc::scn

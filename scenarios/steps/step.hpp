@@ -78,6 +78,9 @@ class StepInput {
   // a problem that lists them. Null when it is absent, or not an object (a problem then).
   virtual std::unique_ptr<StepInput> object(std::string_view key,
                                             const std::vector<std::string>& known) = 0;
+  // The member names of an object member whose keys are the file's own (http.get's form
+  // fields): nullopt when it is absent, or not an object (a problem then).
+  virtual std::optional<std::vector<std::string>> member_names(std::string_view key) = 0;
   // `at` is a JSON path ("scenarios[0].steps[1].to[2]"); at_key places it at the member's key.
   virtual void problem(const std::string& at, const std::string& message, bool at_key = false) = 0;
   // The scenario's steps before this one, loaded.

@@ -32,4 +32,10 @@ if [[ $cmd == start ]]; then
   "$here/mailservers.sh" stop "$dir"
   rm -rf -- "$dir/mail" "$dir/postfix/queue"
 fi
-exec "$here/mailservers.sh" "$cmd" "$dir"
+# The web servers for http.get (tests/e2e/web.sh) run beside the mail platform.
+if [[ $cmd == stop ]]; then
+  "$here/web.sh" stop "$dir"
+  exec "$here/mailservers.sh" stop "$dir"
+fi
+"$here/mailservers.sh" "$cmd" "$dir"
+exec "$here/web.sh" "$cmd" "$dir"

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "tests/e2e/platform.hpp"
+#include "tests/support/fake_server.hpp"
 
 using mc::e2e::var;
 using nlohmann::json;
@@ -139,4 +140,76 @@ TEST_CASE("a server with \"ip\": \"4\" connects over IPv4 only, and says so", "[
   const json& st = step_result(r.result, 0);
   CHECK(st["address"] == "127.0.0.1:" + var("MC_MX_PORT"));
   CHECK(st["ip"] == "4");
+}
+
+namespace {
+
+// The better MX of busy.test / refuses.test (tests/e2e/dns/mx.conf): a scripted server on
+// `address`, the platform's MX port, answering RCPT with `reply`; it records whether a DATA
+// came, and ends as a server does after a refusal (RSET, QUIT).
+mc::test::FakeServer refusing_mx(const std::string& address, const std::string& reply) {
+  return mc::test::FakeServer(
+      [reply](mc::test::Conn& c, int) {
+        c.send("220 refusing.mx.test ESMTP\r\n");
+        if (!c.expect("EHLO")) return;
+        c.send("250-refusing.mx.test\r\n250 8BITMIME\r\n");
+        if (!c.expect("MAIL FROM:")) return;
+        c.send("250 2.1.0 Ok\r\n");
+        if (!c.expect("RCPT TO:")) return;
+        c.send(reply);
+        for (auto line = c.line(); line; line = c.line()) {
+          if (line->rfind("QUIT", 0) == 0) {
+            c.send("221 2.0.0 Bye\r\n");
+            return;
+          }
+          c.send(line->rfind("RSET", 0) == 0 ? "250 2.0.0 Ok\r\n" : "503 5.5.1 Error\r\n");
+        }
+      },
+      1, address, std::stoi(var("MC_MX_PORT")));
+}
+
+}  // namespace
+
+TEST_CASE("smtp.send mx: a 4xx from the better MX falls back to the next, which delivers",
+          "[e2e][dns]") {
+  auto busy = refusing_mx("127.0.0.3", "450 4.2.1 Mailbox busy, try again later\r\n");
+  const auto r = mc::e2e::run(
+      with_dns(mc::e2e::scenario_file(json::array({send_via("busy.test"), kWait, kDelete}))));
+  INFO(r.ran.out << r.ran.err);
+  REQUIRE(r.ran.exit_code == 0);
+  const json& st = step_result(r.result, 0);
+  CHECK(st["mx_host"] == "smtp.mx.test");
+  const json& attempts = st["mx_attempts"];
+  REQUIRE(attempts.size() >= 2);
+  CHECK(attempts[0]["mx"] == "busy.mx.test");
+  CHECK(attempts[0]["address"] == "127.0.0.3");
+  CHECK(attempts[0]["outcome"] != "accepted");
+  CHECK(attempts[0]["reply"]["code"] == 450);
+  CHECK(attempts[0]["reply"]["enhanced"] == "4.2.1");
+  CHECK(attempts.back()["outcome"] == "accepted");
+  const std::string said = busy.received().at(0);
+  CHECK(said.find("DATA") == std::string::npos);
+  CHECK(said.find("QUIT") != std::string::npos);
+  CHECK(mc::e2e::messages_with("probe", r.result["scenarios"][0]["token"]) == 0);
+}
+
+TEST_CASE("smtp.send mx: a 5xx from the better MX is final: no other MX gets the probe",
+          "[e2e][dns]") {
+  auto refuses = refusing_mx("127.0.0.4", "550 5.7.1 Relaying denied for this sender\r\n");
+  const auto r = mc::e2e::run(
+      with_dns(mc::e2e::scenario_file(json::array({send_via("refuses.test"), kWait, kDelete}))));
+  INFO(r.ran.out << r.ran.err);
+  CHECK(r.ran.exit_code == 2);
+  const json& sc = r.result["scenarios"][0];
+  CHECK(sc["failure"]["reason"] == "rejected");
+  CHECK(sc["failure"]["reply"]["code"] == 550);
+  CHECK(sc["failure"]["phase"] == "rcpt_to");
+  const json& st = step_result(r.result, 0);
+  REQUIRE(st["mx_attempts"].size() == 1);
+  CHECK(st["mx_attempts"][0]["mx"] == "refuses.mx.test");
+  const std::string said = refuses.received().at(0);
+  CHECK(said.find("DATA") == std::string::npos);
+  CHECK(said.find("QUIT") != std::string::npos);
+  // The live MX never saw it: nothing with the run's token reached the mailbox.
+  CHECK(mc::e2e::messages_with("probe", sc["token"]) == 0);
 }

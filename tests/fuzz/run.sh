@@ -52,6 +52,7 @@ targets=(
   "fuzz_scram 1024"
   "fuzz_cert_facts 8192"
   "fuzz_dns_answer 1024"
+  "fuzz_multistatus 16384"
 )
 
 run_one() {

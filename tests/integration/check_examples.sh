@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Checks the operator-facing files in examples/: the Prometheus rules load, the Grafana
 # dashboard is valid JSON whose queries parse, both name only metrics that mailcanary exposes,
-# and the systemd, Kubernetes, Icinga and Nagios files run mailcanary as documented.
+# the systemd, Kubernetes, Icinga and Nagios files run mailcanary as documented, and every
+# scenario file passes `mailcanary validate` (with each password variable it names set).
 #
 # Usage: check_examples.sh SOURCE_DIR [EXAMPLES_DIR]
 #   EXAMPLES_DIR defaults to SOURCE_DIR/examples; give another to check a modified copy.
+#   MC_BIN names the mailcanary binary that validates the scenario files (without it they are
+#   skipped, and the check says so).
 # Needs promtool (Debian package prometheus) and jq; systemd-analyze is used when present.
 set -euo pipefail
 
@@ -36,6 +39,7 @@ known=(
   mailcanary_hop_delay_seconds
   mailcanary_placement_info
   mailcanary_dnsbl_listed
+  mailcanary_http_status
 )
 
 tmp=$(mktemp -d)
@@ -182,10 +186,32 @@ check "nagios-command.cfg: command and service running mailcanary --nagios" cont
   "define command" "define service" "/usr/local/bin/mailcanary run \$ARG1\$ --nagios --scenario \$ARG2\$" \
   "check_mailcanary!"
 
+# --- scenario files -----------------------------------------------------------------------------
+scenario_files=()
+for f in "$dir"/*.json; do
+  [[ $(basename "$f") == grafana-dashboard.json ]] || scenario_files+=("$f")
+done
+# A scenario file is valid as it stands once the variables its passwords name are set.
+validates() {
+  local file=$1 vars
+  vars=$(grep -o '"env": *"[A-Z0-9_]*"' "$file" | sed 's/.*"\([A-Z0-9_]*\)"$/\1=placeholder/' | sort -u)
+  # shellcheck disable=SC2086
+  env $vars "$MC_BIN" validate "$file"
+}
+if [[ -n ${MC_BIN:-} ]]; then
+  for f in "${scenario_files[@]}"; do
+    check "$(basename "$f"): mailcanary validate" validates "$f"
+  done
+else
+  echo "skipped: scenario files not validated (MC_BIN not set)"
+fi
+
 # --- README ------------------------------------------------------------------------------------
+scenario_names=()
+for f in "${scenario_files[@]}"; do scenario_names+=("$(basename "$f")"); done
 check "README.md: names every example" contains "$dir/README.md" \
   grafana-dashboard.json alerts.yml mailcanary.service mailcanary.timer mailcanary-every.service \
-  kubernetes-cronjob.yaml icinga2-command.conf nagios-command.cfg crontab
+  kubernetes-cronjob.yaml icinga2-command.conf nagios-command.cfg crontab "${scenario_names[@]}"
 
 echo "$passed passed, $failed failed"
 (( failed == 0 ))

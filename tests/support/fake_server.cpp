@@ -15,6 +15,7 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <stdexcept>
 
@@ -155,6 +156,26 @@ std::optional<std::string> Conn::line() {
   }
 }
 
+std::optional<std::string> Conn::bytes(std::size_t n) {
+  while (buffer_.size() < n) {
+    char buf[4096];
+    const int got = recv_some(buf, sizeof buf);
+    if (got <= 0) return std::nullopt;
+    buffer_.append(buf, static_cast<std::size_t>(got));
+  }
+  std::string out = buffer_.substr(0, n);
+  buffer_.erase(0, n);
+  return out;
+}
+
+void Conn::reset() {
+  if (fd_ >= 0) {
+    const linger l{1, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  }
+  close();
+}
+
 bool Conn::expect(const std::string& prefix) {
   while (auto l = line()) {
     if (l->size() < prefix.size()) continue;
@@ -222,14 +243,21 @@ void smtp_transaction(Conn& c, const std::string& final_reply) {
   c.send("221 2.0.0 Bye\r\n");
 }
 
-FakeServer::FakeServer(std::function<void(Conn&, int)> script, int connections) {
+FakeServer::FakeServer(std::function<void(Conn&, int)> script, int connections)
+    : FakeServer(std::move(script), connections, "127.0.0.1", 0) {}
+
+FakeServer::FakeServer(std::function<void(Conn&, int)> script, int connections,
+                       const std::string& address, int port) {
   listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
   must(listen_fd_ >= 0, "socket");
   int one = 1;
   setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in a{};
   a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  must(inet_pton(AF_INET, address.c_str(), &a.sin_addr) == 1 &&
+           (ntohl(a.sin_addr.s_addr) >> 24) == 127,
+       "a loopback address");
   must(bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0, "bind");
   must(listen(listen_fd_, 8) == 0, "listen");
   socklen_t len = sizeof a;

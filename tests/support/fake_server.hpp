@@ -40,6 +40,10 @@ class Conn {
   void send(const std::string& bytes);
   // The next CRLF line the client sent (without CRLF); nullopt when it closed or after 10 s.
   std::optional<std::string> line();
+  // The next `n` bytes after the lines read (an HTTP body); nullopt when they did not all come.
+  std::optional<std::string> bytes(std::size_t n);
+  // Closes with a TCP reset (SO_LINGER 0), as a crashing server or a firewall does.
+  void reset();
   // Reads lines until one starts with `prefix` (case-insensitive); false if none came.
   bool expect(const std::string& prefix);
   void start_tls(const CertFiles& cert);  // server side of the TLS handshake
@@ -69,6 +73,10 @@ class FakeServer {
  public:
   // Accepts `connections` connections, one after another, and runs `script` on each.
   explicit FakeServer(std::function<void(Conn&, int index)> script, int connections = 1);
+  // The same on a given loopback address and port (another 127.0.0.0/8 address than a real
+  // server's, on its port: an MX host that a test's DNS names).
+  FakeServer(std::function<void(Conn&, int index)> script, int connections,
+             const std::string& address, int port);
   ~FakeServer();
   int port() const { return port_; }
   // Waits for the script to finish, then returns what the client sent on each connection.

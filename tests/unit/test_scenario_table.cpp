@@ -228,8 +228,8 @@ const std::vector<Row>& table() {
              R"({ "step": "imap.delete" } ])",
              R"({ "step": "imap.delete" }, { "step": "sleep", "duration": "1s", "server": "store" } ])")}},
        {"{dir}/s.json: line 14, column 71 (scenarios[0].steps[3].server): \"server\" belongs to "
-        "smtp.send, imap.wait, imap.delete, imap.check, pop3.wait, pop3.delete: it names the "
-        "server, from \"servers\"; remove it here"}},
+        "smtp.send, imap.wait, imap.delete, imap.check, pop3.wait, pop3.delete, http.get: it names "
+        "the server, from \"servers\"; remove it here"}},
       {"a short unknown key is not offered an unrelated short one",
        {{"s.json", good_with(R"("name": "roundtrip", )", R"("name": "roundtrip", "id": 7, )")}},
        {"{dir}/s.json: line 11, column 28 (scenarios[0].id): unknown key \"id\"; known keys "
@@ -334,17 +334,17 @@ const std::vector<Row>& table() {
        {{"s.json", good_with(R"("smtp.send")", R"("smtp.sned")")}},
        {"{dir}/s.json: line 12, column 17 (scenarios[0].steps[0].step): unknown step "
         "\"smtp.sned\"; did you mean \"smtp.send\"? (known steps: smtp.send, imap.wait, "
-        "imap.delete, imap.check, sleep, pop3.wait, pop3.delete, dns.mx, dnsbl.check)"}},
+        "imap.delete, imap.check, sleep, pop3.wait, pop3.delete, dns.mx, dnsbl.check, http.get)"}},
       {"unknown step differing in case",
        {{"s.json", good_with(R"("imap.delete")", R"("IMAP.Delete")")}},
        {"{dir}/s.json: line 14, column 17 (scenarios[0].steps[2].step): unknown step "
         "\"IMAP.Delete\"; did you mean \"imap.delete\"? (known steps: smtp.send, imap.wait, "
-        "imap.delete, imap.check, sleep, pop3.wait, pop3.delete, dns.mx, dnsbl.check)"}},
+        "imap.delete, imap.check, sleep, pop3.wait, pop3.delete, dns.mx, dnsbl.check, http.get)"}},
       {"unknown step far from every known one",
        {{"s.json", good_with(R"("imap.delete")", R"("ldap.bind")")}},
        {"{dir}/s.json: line 14, column 17 (scenarios[0].steps[2].step): unknown step "
         "\"ldap.bind\"; known steps: smtp.send, imap.wait, imap.delete, imap.check, "
-        "sleep, pop3.wait, pop3.delete, dns.mx, dnsbl.check"}},
+        "sleep, pop3.wait, pop3.delete, dns.mx, dnsbl.check, http.get"}},
       {"unknown server near a known one",
        {{"s.json", good_with(R"("server": "store")", R"("server": "stor")")}},
        {"{dir}/s.json: line 13, column 40 (scenarios[0].steps[1].server): no server named "

@@ -100,8 +100,8 @@ const std::vector<Row>& table() {
        {{"s.json",
          with_step(R"({ "step": "dns.mx", "domain": "example.net", "server": "submission" },)")}},
        {"{dir}/s.json: line 12, column 52 (scenarios[0].steps[0].server): \"server\" belongs to "
-        "smtp.send, imap.wait, imap.delete, imap.check, pop3.wait, pop3.delete: it names the "
-        "server, from \"servers\"; "
+        "smtp.send, imap.wait, imap.delete, imap.check, pop3.wait, pop3.delete, http.get: it "
+        "names the server, from \"servers\"; "
         "remove it here"}},
       {"smtp.send mx: good", {{"s.json", with_step(kMxStep)}}, {}},
       {"smtp.send mx: a policy probe would be delivered by the fallback",
