@@ -387,13 +387,20 @@ void Loader::load_accounts(const json& root, File& f) {
       f.accounts.emplace(name, std::move(a));  // declared: steps may name it
       continue;
     }
-    known_keys(aj, where, {"user", "password", "mechanism"});
+    known_keys(aj, where, {"user", "password", "mechanism", "oauth2"});
     if (auto u = get_string(aj, "user", where))
       a.user = *u;
     else if (!aj.contains("user"))
       problem(where, "needs a \"user\"");
-    if (auto p = aj.find("password"); p != aj.end())
+    const auto grant = aj.find("oauth2");
+    if (auto p = aj.find("password"); p != aj.end() && grant != aj.end())
+      problem(where + ".oauth2",
+              "an account logs in with a \"password\" or an \"oauth2\" token "
+              "endpoint, not both: leave one out");
+    else if (p != aj.end())
       load_password(*p, where + ".password", a);
+    else if (grant != aj.end())
+      load_oauth2(*grant, where + ".oauth2", a);
     else
       problem(where, "needs a \"password\", e.g. {\"env\": \"PROBE_PASSWORD\"}");
     load_mechanism(aj, where, a);

@@ -64,6 +64,19 @@ struct Account {
   // `token_file` again before each login (something else renews it).
   bool oauth2 = false;
   std::string token_file;
+  // "oauth2": the access token is obtained from a token endpoint at run time (RFC 6749: the
+  // refresh_token grant with a refresh token, else client_credentials) and cached in the state
+  // directory; `oauth2` is then true and `password` empty.
+  struct Grant {
+    std::string token_url;
+    std::string client_id;
+    std::string client_secret;       // from client_secret_file; a secret, never printed
+    std::string refresh_token;       // from refresh_token_file; a secret, never printed
+    std::string refresh_token_file;  // safe to print
+    std::string scope;
+    std::string ca_file;  // the endpoint's CA; "" for the system's
+  };
+  std::optional<Grant> grant;
 };
 
 class StepKind;  // scenarios/steps/step.hpp

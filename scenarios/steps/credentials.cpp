@@ -18,10 +18,20 @@ std::string current_token(const Account& a) {
 
 }  // namespace
 
-proto::sasl::Credentials sasl_credentials(const Account& a, const Server& server) {
+proto::sasl::Credentials sasl_credentials(const StepContext& ctx, const Account& a,
+                                          const Server& server) {
+  return sasl_credentials(a, server, ctx.oauth2_tokens);
+}
+
+proto::sasl::Credentials sasl_credentials(const Account& a, const Server& server,
+                                          const std::map<std::string, std::string>& obtained) {
   proto::sasl::Credentials c;
   c.user = a.user;
   c.secret = a.oauth2 && !a.token_file.empty() ? current_token(a) : a.password;
+  if (a.grant) {
+    const auto it = obtained.find(a.name);
+    c.secret = it == obtained.end() ? "" : it->second;
+  }
   c.token = a.oauth2;
   c.mechanism = a.mechanism;
   c.host = server.host;

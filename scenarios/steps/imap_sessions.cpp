@@ -48,7 +48,7 @@ boost::asio::awaitable<MailboxSessions::Session*> MailboxSessions::acquire(
   proto::imap::LinkConfig lc;
   lc.implicit_tls = server.implicit_tls;
   lc.starttls = server.starttls;
-  const proto::sasl::Credentials creds = sasl_credentials(account, server);
+  const proto::sasl::Credentials creds = sasl_credentials(ctx, account, server);
   lc.user = creds.user;
   lc.secret = creds.secret;
   lc.mechanism = creds.mechanism;

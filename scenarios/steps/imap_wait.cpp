@@ -231,7 +231,7 @@ class ImapWait final : public StepKind {
     c.implicit_tls = server.implicit_tls;
     c.starttls = server.starttls;
     c.allow_plaintext_auth = server.allow_plaintext_auth;
-    const proto::sasl::Credentials creds = sasl_credentials(account, server);
+    const proto::sasl::Credentials creds = sasl_credentials(ctx, account, server);
     c.user = creds.user;
     c.secret = creds.secret;
     c.mechanism = creds.mechanism;

@@ -13,7 +13,7 @@ proto::pop3::Config pop3_config(const StepContext& ctx, const Step& step) {
   c.implicit_tls = server.implicit_tls;
   c.starttls = server.starttls;
   c.allow_plaintext_auth = server.allow_plaintext_auth;
-  const proto::sasl::Credentials creds = sasl_credentials(account, server);
+  const proto::sasl::Credentials creds = sasl_credentials(ctx, account, server);
   c.user = creds.user;
   c.secret = creds.secret;
   c.secret_is_token = creds.token;

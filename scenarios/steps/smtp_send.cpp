@@ -101,7 +101,7 @@ class SmtpSend final : public StepKind {
     c.starttls = server.starttls;
     c.allow_plaintext_auth = server.allow_plaintext_auth;
     if (!step.account.empty()) {
-      c.auth = sasl_credentials(ctx.file.accounts.at(step.account), server);
+      c.auth = sasl_credentials(ctx, ctx.file.accounts.at(step.account), server);
     }
     c.mail_from = keys.from;
     c.rcpt_to = keys.to;

@@ -13,7 +13,8 @@
 # The same instance offers XOAUTH2 and OAUTHBEARER to oauth@example.test through Dovecot's oauth2
 # passdb, which asks https://127.0.0.1:MC_OAUTH_PORT/introspect (RFC 7662, verified with the
 # tier's CA) whether a token is active and whose: the e2e test runs that endpoint
-# (tests/support/oauth_server.cpp) while it needs it; without it every token is refused.
+# (tests/support/oauth_server.cpp) while it needs it; without it every token is refused. The
+# same test server is the token endpoint of the accounts' "oauth2" block (MC_OAUTH_TOKEN_PORT).
 
 readonly SCRAM_USER="scram@${DOMAIN}"
 readonly OAUTH_USER="oauth@${DOMAIN}"
@@ -29,6 +30,7 @@ sasl_paths() {
     SASL_IMAPS_PORT=${MC_SASL_IMAPS_PORT:-}
     SASL_POP3S_PORT=${MC_SASL_POP3S_PORT:-}
     OAUTH_PORT=${MC_OAUTH_PORT:-}
+    OAUTH_TOKEN_PORT=${MC_OAUTH_TOKEN_PORT:-}
 }
 
 sasl_ports() {
@@ -179,5 +181,6 @@ sasl_env() {
     sasl_enabled || return 0
     printf '%s=%q\n' MC_SCRAM_USER "$SCRAM_USER" MC_OAUTH_USER "$OAUTH_USER" \
         MC_SASL_IMAPS_PORT "$SASL_IMAPS_PORT" MC_SASL_POP3S_PORT "$SASL_POP3S_PORT" \
-        MC_OAUTH_PORT "$OAUTH_PORT" MC_SASL_DOVECOT_LOG "$SA_LOG"
+        MC_OAUTH_PORT "$OAUTH_PORT" MC_OAUTH_TOKEN_PORT "$OAUTH_TOKEN_PORT" \
+        MC_SASL_DOVECOT_LOG "$SA_LOG"
 }

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -21,21 +22,27 @@ namespace {
 
 const std::string kValid = "ya29.Valid-T0ken-Sentinel-4f1c";
 const std::string kBad = "ya29.Revoked-T0ken-Sentinel-77d0";
+const std::string kClientId = "mailcanary-e2e";
+const std::string kClientSecret = "Client-S3cret-Sentinel-a81f";
+const std::string kRefresh = "1//Refresh-Sentinel-c3d2";
 
 mc::test::OAuthServer& endpoint() {
   static mc::test::OAuthServer server(std::stoi(var("MC_OAUTH_PORT")),
+                                      std::stoi(var("MC_OAUTH_TOKEN_PORT")),
                                       var("MC_DIR") + "/server.pem", var("MC_DIR") + "/server.key");
   static const bool registered = [] {
     server.add_token(kValid, var("MC_OAUTH_USER"));
+    server.set_client(kClientId, kClientSecret, var("MC_OAUTH_USER"));
+    server.add_refresh_token(kRefresh, var("MC_OAUTH_USER"));
     return true;
   }();
   (void)registered;
   return server;
 }
 
-std::string token_file(const std::string& token) {
+std::string token_file(const std::string& token, const std::string& name = "access.token") {
   const std::string dir = mc::test::make_temp_dir("mc-oauth");
-  const std::string path = dir + "/access.token";
+  const std::string path = dir + "/" + name;
   std::ofstream(path) << token << "\n";
   std::filesystem::permissions(
       path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
@@ -97,4 +104,80 @@ TEST_CASE("a token the endpoint calls inactive is auth_failed, XOAUTH2 and OAUTH
     CHECK(r.ran.err.find(kBad) == std::string::npos);
     CHECK(r.ran.out.find(kBad) == std::string::npos);
   }
+}
+
+namespace {
+
+// The same round trip with the account's "oauth2" block: the probe asks the token endpoint.
+// The secret files are made once per refresh token: the cache is per refresh token file.
+json grant_file(const std::string& refresh) {
+  static std::map<std::string, std::pair<std::string, std::string>> files;
+  if (!files.count(refresh))
+    files[refresh] = {token_file(kClientSecret, "client.secret"),
+                      token_file(refresh, "refresh.token")};
+  json f = oauth_file(kValid, "");
+  f["accounts"]["oauth"].erase("password");
+  f["accounts"]["oauth"]["oauth2"] = {
+      {"token_url", "https://127.0.0.1:" + var("MC_OAUTH_TOKEN_PORT") + "/token"},
+      {"client_id", kClientId},
+      {"client_secret_file", files[refresh].first},
+      {"refresh_token_file", files[refresh].second},
+      {"scope", "https://mail.example.test/imap"},
+      {"ca_file", var("MC_CA")}};
+  return f;
+}
+
+void no_secret_in(const mc::e2e::Run& r, const std::string& issued) {
+  for (const std::string& s : {kClientSecret, kRefresh, issued}) {
+    if (s.empty()) continue;
+    CHECK(r.ran.err.find(s) == std::string::npos);
+    CHECK(r.ran.out.find(s) == std::string::npos);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("oauth2 block: the refresh grant gives the token, cached in the state directory",
+          "[e2e][oauth]") {
+  mc::test::OAuthServer& server = endpoint();
+  const std::string state = mc::test::make_temp_dir("mc-oauth-state");
+  const int asked = server.token_requests();
+  const auto first = run(grant_file(kRefresh), {}, {"-v", "--state-dir", state});
+  INFO(first.ran.out << first.ran.err);
+  CHECK(first.ran.exit_code == 0);
+  REQUIRE(first.result.is_object());
+  CHECK(first.result["scenarios"][0]["status"] == "ok");
+  CHECK(first.result["scenarios"][0]["steps"][1]["auth_mechanism"] == "OAUTHBEARER");
+  CHECK(server.token_requests() == asked + 1);
+  no_secret_in(first, server.last_issued());
+  // The cache file is the owner's alone and holds the token.
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(state + "/oauth2")) {
+    ++files;
+    CHECK((std::filesystem::status(e).permissions() & std::filesystem::perms::all) ==
+          (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+  }
+  CHECK(files == 1);
+
+  const auto second = run(grant_file(kRefresh), {}, {"--state-dir", state});
+  INFO(second.ran.out << second.ran.err);
+  CHECK(second.ran.exit_code == 0);
+  CHECK(server.token_requests() == asked + 1);  // the cached token, not a new one
+}
+
+TEST_CASE("oauth2 block: a refused refresh token is auth_failed before anything is sent",
+          "[e2e][oauth]") {
+  mc::test::OAuthServer& server = endpoint();
+  const auto r = run(grant_file("1//Revoked-Refresh-Sentinel"), {}, {"-v"});
+  INFO(r.ran.out << r.ran.err);
+  CHECK(r.ran.exit_code == 2);
+  REQUIRE(r.result.is_object());
+  const json& sc = r.result["scenarios"][0];
+  CHECK(sc["failure"]["reason"] == "auth_failed");
+  CHECK(sc["failure"]["phase"] == "oauth2_token");
+  CHECK(sc["failure"]["step"] == "imap.wait");
+  CHECK(sc["failure"]["message"].get<std::string>().find("invalid_grant") != std::string::npos);
+  CHECK(sc["steps"][0]["status"] == "skipped");  // no probe sent
+  CHECK(r.ran.err.find("1//Revoked-Refresh-Sentinel") == std::string::npos);
+  no_secret_in(r, server.last_issued());
 }

@@ -58,7 +58,83 @@ const std::vector<Row>& table() {
   return rows;
 }
 
+// An account given by an "oauth2" block instead of a password; `block` is its inside.
+std::string grant_with(const std::string& block) {
+  return good_with(kPasswordLine, R"("oauth2": { )" + block + " }");
+}
+
+const std::string kGrant =
+    R"("token_url": "https://oauth2.example.test/token", "client_id": "probe", )"
+    R"("refresh_token_file": "refresh.token")";
+const TestFile kRefresh{"refresh.token", "1//0g-refresh\n", 0600, false};
+
+const std::vector<Row>& grant_table() {
+  static const std::vector<Row> rows = {
+      {"a refresh grant", {{"s.json", grant_with(kGrant)}, kRefresh}, {}},
+      {"client credentials",
+       {{"s.json", grant_with(R"("token_url": "https://oauth2.example.test/token", )"
+                              R"("client_id": "probe", "client_secret_file": "client.secret", )"
+                              R"("scope": "https://mail.example.test/imap")")},
+        {"client.secret", "s3cret\n", 0600, false}},
+       {}},
+      {"a password and a grant",
+       {{"s.json", good_with(kPasswordLine, kPasswordLine + R"(, "oauth2": { )" + kGrant + " }")},
+        kRefresh},
+       {"{dir}/s.json: line 8, column 93 (accounts.probe.oauth2): an account logs in with a "
+        "\"password\" or an \"oauth2\" token endpoint, not both: leave one out"}},
+      {"a token URL that is not https",
+       {{"s.json", grant_with(R"("token_url": "http://oauth2.example.test/token", )"
+                              R"("client_id": "probe", "refresh_token_file": "refresh.token")")},
+        kRefresh},
+       {"{dir}/s.json: line 8, column 71 (accounts.probe.oauth2.token_url): "
+        "\"http://oauth2.example.test/token\" is not an https:// URL; give the token "
+        "endpoint's, like \"https://oauth2.googleapis.com/token\""}},
+      {"no client_id, no token_url, no grant",
+       {{"s.json", grant_with(R"("scope": "x")")}},
+       {"{dir}/s.json: line 8, column 56 (accounts.probe.oauth2): needs a \"token_url\", the "
+        "token endpoint, like \"https://oauth2.googleapis.com/token\"",
+        "{dir}/s.json: line 8, column 56 (accounts.probe.oauth2): needs a \"client_id\", the "
+        "client registered with the token endpoint",
+        "{dir}/s.json: line 8, column 56 (accounts.probe.oauth2): needs a "
+        "\"refresh_token_file\" (the refresh_token grant) or a \"client_secret_file\" "
+        "(client_credentials)"}},
+      {"a refresh token file others can read",
+       {{"s.json", grant_with(kGrant)}, {"refresh.token", "1//0g\n", 0644, false}},
+       {"{dir}/s.json: line 8, column 152 (accounts.probe.oauth2.refresh_token_file): secret "
+        "file {dir}/refresh.token is open to other users (mode 0644); run: chmod 600 "
+        "{dir}/refresh.token"}},
+      {"a typo in the block",
+       {{"s.json", grant_with(kGrant + R"(, "scopes": "x")")}, kRefresh},
+       {"{dir}/s.json: line 8, column 169 (accounts.probe.oauth2.scopes): unknown key "
+        "\"scopes\"; did you mean \"scope\"? (known keys here: token_url, client_id, "
+        "client_secret_file, refresh_token_file, scope, ca_file)"}},
+      {"a CA file missing",
+       {{"s.json", grant_with(kGrant + R"(, "ca_file": "none.pem")")}, kRefresh},
+       {"{dir}/s.json: line 8, column 180 (accounts.probe.oauth2.ca_file): no such file: "
+        "{dir}/none.pem (paths are relative to the scenario file)"}},
+      {"a password mechanism for a grant",
+       {{"s.json", good_with(kPasswordLine,
+                             R"("oauth2": { )" + kGrant + R"( }, "mechanism": "scram-sha-256")")},
+        kRefresh},
+       {"{dir}/s.json: line 8, column 184 (accounts.probe.mechanism): scram-sha-256 needs a "
+        "password, but the account has an OAuth 2.0 token: use \"xoauth2\" or "
+        "\"oauthbearer\""}},
+  };
+  return rows;
+}
+
 }  // namespace
+
+TEST_CASE("the invalid-file table of the accounts' oauth2 block", "[scenario]") {
+  ::setenv("MC_TEST_PW", kSentinel, 1);
+  for (const auto& row : grant_table()) {
+    INFO("row: " << row.name);
+    TempDir dir;
+    std::vector<std::string> expected;
+    for (const auto& e : row.expected) expected.push_back(replace_all(e, "{dir}", dir.path()));
+    CHECK(load_row(row, dir.path()) == expected);
+  }
+}
 
 TEST_CASE("the invalid-file table of the accounts' SASL keys", "[scenario]") {
   ::setenv("MC_TEST_PW", kSentinel, 1);
