@@ -16,6 +16,7 @@
 #include "probe/token.hpp"
 #include "scenarios/steps/context.hpp"
 #include "scenarios/steps/imap_sessions.hpp"
+#include "scenarios/steps/oauth2_token.hpp"
 #include "scenarios/steps/servers.hpp"
 #include "scenarios/steps/step.hpp"
 #include "transport/clock.hpp"
@@ -95,6 +96,7 @@ struct ScenarioRun {
     c.timeline = {clock.now(), clock.wall_now()};
     c.scenario_deadline = std::min(c.timeline.mono0 + scenario.timeout, run_deadline);
     c.own_tokens = pending_tokens;
+    c.state_dir = options.state_dir;
     scn::MailboxSessions sessions;
     c.sessions = &sessions;
     if (options.verbose) {
@@ -114,8 +116,22 @@ struct ScenarioRun {
     result.token = c.token;
     result.started_at = c.timeline.wall0;
 
+    // Without its access token a mailbox cannot be logged into: nothing is sent, the step that
+    // would have logged in fails and the others are skipped.
+    c.deadline = c.scenario_deadline;
+    const std::optional<scn::TokenFailure> no_token = co_await scn::obtain_oauth2_tokens(c);
+    if (no_token) {
+      result.failure = ScenarioFailure{scenario.steps[no_token->step].kind, no_token->failure};
+      result.status = Status::critical;
+    }
     for (std::size_t i = 0; i < scenario.steps.size(); ++i) {
       const scn::Step& step = scenario.steps[i];
+      if (no_token && i == no_token->step) {
+        StepResult sr = take_started(i).sr;
+        sr.status = "failed";
+        result.steps.push_back(std::move(sr));
+        continue;
+      }
       if (!result.failure && step.type->sends_probe()) co_await start_early(i);
       Started st = take_started(i);
       StepResult& sr = st.sr;

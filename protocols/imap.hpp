@@ -32,6 +32,9 @@ struct Config {
   StartTls starttls = StartTls::required;
   std::string user;
   std::string secret;
+  std::optional<sasl::Mechanism> mechanism;  // as LinkConfig's
+  bool secret_is_token = false;
+  std::string sasl_nonce;  // as LinkConfig's
   // Credentials never cross a connection without TLS unless the scenario file says so for this
   // server; otherwise the session fails before LOGIN as starttls_unavailable.
   bool allow_plaintext_auth = false;

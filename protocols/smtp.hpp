@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,18 +17,15 @@
 #include "protocols/credentials.hpp"
 #include "protocols/line_buffer.hpp"
 #include "protocols/machine.hpp"
+#include "protocols/sasl/mechanism.hpp"
 
 namespace mc::proto::smtp {
 
 using proto::StartTls;  // protocols/machine.hpp
 
-enum class AuthMechanism { automatic, plain, login };  // automatic: PLAIN if offered, else LOGIN
-
-struct Credentials {
-  std::string user;
-  std::string secret;
-  AuthMechanism mechanism = AuthMechanism::automatic;
-};
+// The account's user, secret and mechanism (protocols/sasl): AUTH takes the one the account
+// names, else the best the server offers.
+using Credentials = sasl::Credentials;
 
 struct Config {
   std::string ehlo_name;      // EHLO argument
@@ -56,6 +54,7 @@ struct Outcome {
   std::vector<std::string> capabilities;
   bool tls = false;                        // session was encrypted when the message was sent
   bool plaintext_auth = false;             // credentials were sent without TLS (allowed by file)
+  std::string auth_mechanism;              // the SASL mechanism of AUTH, e.g. "SCRAM-SHA-256"
   std::optional<std::string> queue_id;     // from the final 250 after the message
   std::optional<ServerReply> final_reply;  // that 250 itself
   // The server's positive replies, in order, each with its phase: what a policy probe was
@@ -125,10 +124,8 @@ class Client : public Machine {
     starttls,
     tls_handshake,
     ehlo_tls,
-    auth_plain,
-    auth_login,
-    auth_login_user,
-    auth_login_secret,
+    auth,         // AUTH or a response to a challenge sent; 334 or 235 awaited
+    auth_cancel,  // "*" sent after the client gave up the exchange
     mail_from,
     rcpt_to,
     data,
@@ -152,6 +149,7 @@ class Client : public Machine {
   Action send_ehlo(Step step);
   Action after_clear_ehlo();
   Action start_auth_or_mail();
+  Action on_auth(const ServerReply& r);
   Action send_mail_from();
   Action send_next_rcpt();
   Action send_message();
@@ -177,6 +175,8 @@ class Client : public Machine {
   bool held_ = false;      // the client stopped before the message (Config::hold)
   std::optional<Action> terminal_;
   Redactor scrub_;  // the secret in every form it could take on the wire
+  std::unique_ptr<sasl::Exchange> sasl_;
+  std::string auth_problem_;  // why the client cancelled the exchange
 };
 
 }  // namespace mc::proto::smtp

@@ -316,13 +316,13 @@ std::optional<std::string> Loader::read_secret_file(const std::string& p,
 void Loader::load_password(const json& pj, const std::string& where, Account& a) {
   if (!pj.is_object() || pj.size() != 1) {
     problem(where,
-            "must be {\"env\": \"VARIABLE\"} or {\"file\": \"path\"}; passwords are never "
-            "written into scenario files");
+            "must be {\"env\": \"VARIABLE\"}, {\"file\": \"path\"} or "
+            "{\"oauth2_token_file\": \"path\"}; passwords are never written into scenario files");
     return;
   }
   const std::string key = pj.begin().key();
   if (key != "env" && key != "file" && key != "oauth2_token_file") {
-    known_keys(pj, where, {"env", "file"});
+    known_keys(pj, where, {"env", "file", "oauth2_token_file"});
     return;
   }
   if (auto env = get_string(pj, "env", where)) {
@@ -341,9 +341,33 @@ void Loader::load_password(const json& pj, const std::string& where, Account& a)
     const std::string p = resolve_path(*file);
     a.password_source = "file " + p;
     if (auto s = read_secret_file(p, where + ".file")) a.password = *s;
-  } else if (key == "oauth2_token_file") {
-    problem(where + ".oauth2_token_file",
-            "OAuth2 tokens are not supported yet; use \"env\" or \"file\"");
+  } else if (auto token = get_string(pj, "oauth2_token_file", where)) {
+    const std::string p = resolve_path(*token);
+    a.password_source = "OAuth 2.0 token file " + p;
+    a.oauth2 = true;
+    a.token_file = p;
+    if (auto s = read_secret_file(p, where + ".oauth2_token_file")) a.password = *s;
+  }
+}
+
+void Loader::load_mechanism(const json& aj, const std::string& where, Account& a) {
+  const auto name = get_string(aj, "mechanism", where);
+  if (!name) return;
+  std::string known;
+  for (const auto& [m, key] : proto::sasl::kMechanismKeys)
+    known += (known.empty() ? "" : ", ") + std::string(key);
+  a.mechanism = value_named(proto::sasl::kMechanismKeys, *name);
+  if (!a.mechanism) {
+    problem(where + ".mechanism", "unknown SASL mechanism \"" + *name + "\"; use one of " + known +
+                                      ", or leave it out for the best the server offers");
+  } else if (proto::sasl::uses_token(*a.mechanism) && !a.oauth2) {
+    problem(where + ".mechanism", *name +
+                                      " sends an OAuth 2.0 access token: give the password "
+                                      "as {\"oauth2_token_file\": \"path\"}");
+  } else if (!proto::sasl::uses_token(*a.mechanism) && a.oauth2) {
+    problem(where + ".mechanism", *name +
+                                      " needs a password, but the account has an OAuth 2.0 "
+                                      "token: use \"xoauth2\" or \"oauthbearer\"");
   }
 }
 
@@ -363,15 +387,23 @@ void Loader::load_accounts(const json& root, File& f) {
       f.accounts.emplace(name, std::move(a));  // declared: steps may name it
       continue;
     }
-    known_keys(aj, where, {"user", "password"});
+    known_keys(aj, where, {"user", "password", "mechanism", "oauth2"});
     if (auto u = get_string(aj, "user", where))
       a.user = *u;
     else if (!aj.contains("user"))
       problem(where, "needs a \"user\"");
-    if (auto p = aj.find("password"); p != aj.end())
+    const auto grant = aj.find("oauth2");
+    if (auto p = aj.find("password"); p != aj.end() && grant != aj.end())
+      problem(where + ".oauth2",
+              "an account logs in with a \"password\" or an \"oauth2\" token "
+              "endpoint, not both: leave one out");
+    else if (p != aj.end())
       load_password(*p, where + ".password", a);
+    else if (grant != aj.end())
+      load_oauth2(*grant, where + ".oauth2", a);
     else
       problem(where, "needs a \"password\", e.g. {\"env\": \"PROBE_PASSWORD\"}");
+    load_mechanism(aj, where, a);
     f.accounts.emplace(name, std::move(a));
   }
 }

@@ -122,6 +122,9 @@ class Loader {
   void load_password(const json& pj, const std::string& where, Account& a);
 
   void load_accounts(const json& root, File& f);
+  void load_mechanism(const json& aj, const std::string& where, Account& a);
+  // scenarios/load_oauth2.cpp: an account's "oauth2" block.
+  void load_oauth2(const json& oj, const std::string& where, Account& a);
 
   void check_server(const File& f, const Step& s, const std::string& where,
                     std::initializer_list<const char*> schemes);

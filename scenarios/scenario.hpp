@@ -12,6 +12,7 @@
 
 #include "codec/enum_names.hpp"
 #include "protocols/machine.hpp"
+#include "protocols/sasl/mechanism.hpp"
 
 namespace mc::scn {
 
@@ -57,6 +58,25 @@ struct Account {
   std::string user;
   std::string password;         // the secret itself, resolved at load time; never printed
   std::string password_source;  // "env PROBE_PASSWORD" or "file /path": safe to print
+  // "mechanism": the SASL mechanism to use; nullopt: the best the server offers.
+  std::optional<proto::sasl::Mechanism> mechanism;
+  // {"oauth2_token_file": PATH}: `password` is an OAuth 2.0 access token, read from
+  // `token_file` again before each login (something else renews it).
+  bool oauth2 = false;
+  std::string token_file;
+  // "oauth2": the access token is obtained from a token endpoint at run time (RFC 6749: the
+  // refresh_token grant with a refresh token, else client_credentials) and cached in the state
+  // directory; `oauth2` is then true and `password` empty.
+  struct Grant {
+    std::string token_url;
+    std::string client_id;
+    std::string client_secret;       // from client_secret_file; a secret, never printed
+    std::string refresh_token;       // from refresh_token_file; a secret, never printed
+    std::string refresh_token_file;  // safe to print
+    std::string scope;
+    std::string ca_file;  // the endpoint's CA; "" for the system's
+  };
+  std::optional<Grant> grant;
 };
 
 class StepKind;  // scenarios/steps/step.hpp

@@ -12,6 +12,9 @@ LinkConfig link_config(const Config& cfg) {
   link.starttls = cfg.starttls;
   link.user = cfg.user;
   link.secret = cfg.secret;
+  link.mechanism = cfg.mechanism;
+  link.secret_is_token = cfg.secret_is_token;
+  link.sasl_nonce = cfg.sasl_nonce;
   link.allow_plaintext_auth = cfg.allow_plaintext_auth;
   return link;
 }

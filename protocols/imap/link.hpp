@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "protocols/imap/response.hpp"
 #include "protocols/line_buffer.hpp"
 #include "protocols/machine.hpp"
+#include "protocols/sasl/mechanism.hpp"
 
 namespace mc::proto::imap {
 
@@ -24,6 +26,11 @@ struct LinkConfig {
   StartTls starttls = StartTls::required;
   std::string user;
   std::string secret;
+  // The SASL mechanism the account names (nullopt: SCRAM-SHA-256 where offered, else LOGIN),
+  // and whether the secret is an OAuth 2.0 access token (then OAUTHBEARER or XOAUTH2).
+  std::optional<sasl::Mechanism> mechanism;
+  bool secret_is_token = false;
+  std::string sasl_nonce;  // SCRAM's client nonce; empty: random (tests replay fixed exchanges)
   // Credentials never cross a connection without TLS unless the scenario file says so for this
   // server; otherwise Login fails before LOGIN as starttls_unavailable.
   bool allow_plaintext_auth = false;
@@ -48,6 +55,7 @@ struct LinkState {
   bool preauth = false;
   bool tls = false;
   bool plaintext_auth = false;
+  std::string auth_mechanism;  // "SCRAM-SHA-256", or "LOGIN command"; "" before Login
   bool authenticated = false;
   // A task failed on it or it was logged out: the framing or the session is in no state for
   // another command.
@@ -75,6 +83,7 @@ class Link {
   bool authenticated() const { return s_.authenticated; }
   bool tls() const { return s_.tls; }
   bool plaintext_auth() const { return s_.plaintext_auth; }  // credentials sent without TLS
+  const std::string& auth_mechanism() const { return s_.auth_mechanism; }
   const std::vector<std::string>& capabilities() const { return s_.capabilities; }
   const std::string& selected() const { return s_.selected; }   // "" when none
   std::uint32_t uidvalidity() const { return s_.uidvalidity; }  // of the selected mailbox

@@ -10,6 +10,7 @@ using namespace detail;
 using codec::base64_encode;
 
 Login::Login(Link& link) : Task(link, Needs::fresh, "greeting") {}
+Login::~Login() = default;
 
 Action Login::begin() {
   link().greeted = true;
@@ -44,6 +45,11 @@ Action Login::completed(const Response&) {
       return after_starttls();
     case Cmd::login:
       return logged_in();
+    case Cmd::authenticate:
+      if (const std::optional<std::string> problem = sasl_->succeeded()) {
+        return fail(Reason::auth_failed, "AUTHENTICATE " + sasl_->name() + ": " + *problem);
+      }
+      return logged_in();
     case Cmd::none:
       break;
   }
@@ -58,6 +64,16 @@ Action Login::refused(const Response& r) {
     case Cmd::login:
       if (bad) return fail(Reason::protocol, "server called the login command malformed", &r);
       return fail(Reason::auth_failed, "authentication failed", &r);
+    case Cmd::authenticate: {
+      const std::string what = "AUTHENTICATE " + sasl_->name();
+      // The server's BAD is its answer to the "*" that cancelled the exchange.
+      if (!auth_problem_.empty())
+        return fail(Reason::auth_failed, what + " cancelled: " + auth_problem_, &r);
+      if (bad) return fail(Reason::protocol, "server called " + what + " malformed", &r);
+      const std::string detail = sasl_->refusal_detail();
+      return fail(Reason::auth_failed, what + " failed" + (detail.empty() ? "" : "; " + detail),
+                  &r);
+    }
     default:
       return Task::refused(r);
   }
@@ -111,40 +127,86 @@ Action Login::after_starttls() {
 
 Action Login::login() {
   LinkState& s = link();
+  const sasl::Credentials c{s.cfg.user, s.cfg.secret, s.cfg.secret_is_token, s.cfg.mechanism};
+  std::vector<std::string> offered;
+  for (const std::string& cap : s.capabilities)
+    if (cap.starts_with("AUTH=")) offered.push_back(cap.substr(5));
+  const bool login_allowed = !has_capability("LOGINDISABLED") && !s.cfg.secret_is_token;
+  const std::optional<sasl::Mechanism> chosen = sasl::choose(c, offered);
+  // Every server speaks the LOGIN command: it stays the choice for a password unless the
+  // account names a mechanism or the server offers SCRAM; "login" falls back to it.
+  const bool prefer_command = !s.cfg.mechanism
+                                  ? chosen != sasl::Mechanism::scram_sha_256
+                                  : *s.cfg.mechanism == sasl::Mechanism::login && !chosen;
+  const bool use_command = login_allowed && prefer_command;
+  // Checked once the method is known, whichever it is: whoever strips STARTTLS from the path
+  // would read the password or the token, or replay a SCRAM proof to a server of their own.
   if (!s.tls) {
-    // Whoever strips STARTTLS from the path would read the password: only the file may allow it.
     if (!s.cfg.allow_plaintext_auth) {
       set_phase("starttls");
+      const std::string what = use_command || !chosen
+                                   ? std::string("LOGIN")
+                                   : "AUTHENTICATE " + std::string(sasl::wire_name(*chosen));
       return fail(Reason::starttls_unavailable,
-                  plaintext_refusal(s.cfg.starttls == StartTls::off, "LOGIN"));
+                  plaintext_refusal(s.cfg.starttls == StartTls::off, what));
     }
     s.plaintext_auth = true;
     s.transcript.note("sending credentials without TLS (allow_plaintext_auth)");
   }
-  if (has_capability("LOGINDISABLED")) return authenticate_plain();
+  if (!use_command && !chosen) {
+    set_phase("login");
+    std::string list;
+    for (const std::string& m : offered) list += (list.empty() ? "" : " ") + m;
+    return fail(Reason::auth_failed,
+                std::string(has_capability("LOGINDISABLED") ? "server disables LOGIN and " : "") +
+                    "offers no AUTH=" + sasl::wanted(c) +
+                    " (offered: " + (list.empty() ? "none" : list) + ")");
+  }
+  if (use_command) {
+    CommandBuilder cmd = command();
+    cmd.word("LOGIN").astring(s.cfg.user, true).astring(s.cfg.secret, true);
+    cmd_ = Cmd::login;
+    link().auth_mechanism = "LOGIN command";
+    return send("login", cmd.finish());
+  }
+  return authenticate(*chosen);
+}
+
+Action Login::authenticate(sasl::Mechanism m) {
+  LinkState& s = link();
+  sasl::Credentials c{s.cfg.user, s.cfg.secret, s.cfg.secret_is_token, s.cfg.mechanism};
+  c.nonce = s.cfg.sasl_nonce;
+  sasl_ = sasl::start(m, std::move(c));
+  s.auth_mechanism = sasl_->name();
   CommandBuilder cmd = command();
-  cmd.word("LOGIN").astring(s.cfg.user, true).astring(s.cfg.secret, true);
-  cmd_ = Cmd::login;
+  cmd.word("AUTHENTICATE " + sasl_->name());
+  if (const std::optional<std::string> initial = sasl_->initial_response()) {
+    // RFC 4959: "=" is an empty initial response; without SASL-IR it answers the first "+".
+    const std::string response = initial->empty() ? "=" : base64_encode(*initial);
+    if (has_capability("SASL-IR")) {
+      cmd.secret_word(response);
+    } else {
+      cmd.secret_line(initial->empty() ? "" : response);
+    }
+  }
+  cmd_ = Cmd::authenticate;
   return send("login", cmd.finish());
 }
 
-Action Login::authenticate_plain() {
-  if (!has_capability("AUTH=PLAIN")) {
-    set_phase("login");
-    return fail(Reason::auth_failed, "server disables LOGIN and offers no AUTH=PLAIN");
+std::optional<Action> Login::continued(const Response& r) {
+  if (cmd_ != Cmd::authenticate || !auth_problem_.empty()) return Task::continued(r);
+  const sasl::Answer answer = sasl_->challenge_base64(trim(r.text));
+  if (answer.protocol) {
+    return fail(Reason::protocol,
+                "unexpected challenge to AUTHENTICATE " + sasl_->name() + ": " + answer.problem,
+                &r);
   }
-  const LinkState& s = link();
-  const std::string response =
-      base64_encode(std::string(1, '\0') + s.cfg.user + '\0' + s.cfg.secret);
-  CommandBuilder cmd = command();
-  cmd.word("AUTHENTICATE PLAIN");
-  if (has_capability("SASL-IR")) {
-    cmd.secret_word(response);
-  } else {
-    cmd.secret_line(response);
+  if (answer.abort) {
+    auth_problem_ = answer.problem;
+    link().transcript.note("cancelling AUTHENTICATE: " + answer.problem);
+    return continue_command("login", "*");
   }
-  cmd_ = Cmd::login;
-  return send("login", cmd.finish());
+  return continue_command("login", answer.response, std::string(kRedacted));
 }
 
 Action Login::logged_in() {

@@ -126,11 +126,12 @@ Action Task::listen(std::string phase, std::chrono::milliseconds wake) {
   return drain();
 }
 
-Action Task::continue_command(std::string phase, std::string line) {
+Action Task::continue_command(std::string phase, std::string line,
+                              std::optional<std::string> shown) {
   phase_ = std::move(phase);
   stage_ = Stage::command;
   wake_ = std::chrono::milliseconds(0);
-  link().transcript.client(line);
+  link().transcript.client(shown ? *shown : line);
   return Action::write(phase_, line + "\r\n");
 }
 

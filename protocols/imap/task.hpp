@@ -67,8 +67,10 @@ class Task : public Machine {
   // Reads as phase `phase` for as long as it takes, each response handled as it comes; waited()
   // once `wake` has passed since the phase began (IDLE's renewal), whatever arrived meanwhile.
   Action listen(std::string phase, std::chrono::milliseconds wake);
-  // Writes one more line of the outstanding command (IDLE's DONE) as phase `phase`.
-  Action continue_command(std::string phase, std::string line);
+  // Writes one more line of the outstanding command (IDLE's DONE, a SASL response) as phase
+  // `phase`; the transcript shows `shown` when given.
+  Action continue_command(std::string phase, std::string line,
+                          std::optional<std::string> shown = std::nullopt);
   // SELECT (EXAMINE with `read_only`: nothing changes, not even \Recent): the link forgets the
   // mailbox it had, and on OK knows this one as selected.
   Action select(const std::string& mailbox, std::string phase, bool read_only = false);

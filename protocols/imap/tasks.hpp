@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -22,15 +23,17 @@
 
 namespace mc::proto::imap {
 
-// Greeting, CAPABILITY, STARTTLS + handshake + CAPABILITY, then LOGIN (AUTHENTICATE PLAIN when
-// LOGIN is disabled); nothing more after PREAUTH. Phases: greeting, capability, starttls,
-// tls_handshake, login. Leaves the link authenticated.
+// Greeting, CAPABILITY, STARTTLS + handshake + CAPABILITY, then LOGIN, or AUTHENTICATE (SASL-IR
+// where offered) with the mechanism the account names, SCRAM-SHA-256 where offered, OAUTHBEARER
+// or XOAUTH2 for a token, and PLAIN or LOGIN when LOGIN is disabled; nothing more after PREAUTH.
+// Phases: greeting, capability, starttls, tls_handshake, login. Leaves the link authenticated.
 class Login : public detail::Task {
  public:
   explicit Login(Link& link);
+  ~Login() override;
 
  private:
-  enum class Cmd { none, capability, starttls, login };
+  enum class Cmd { none, capability, starttls, login, authenticate };
   Action begin() override;
   std::optional<Action> greeting(const Response& r) override;
   Action completed(const Response& r) override;
@@ -42,10 +45,13 @@ class Login : public detail::Task {
   Action starttls();
   Action after_starttls();
   Action login();
-  Action authenticate_plain();
+  Action authenticate(sasl::Mechanism m);
+  std::optional<Action> continued(const Response& r) override;
   Action logged_in();
 
   Cmd cmd_ = Cmd::none;
+  std::unique_ptr<sasl::Exchange> sasl_;
+  std::string auth_problem_;  // why the client cancelled the exchange ("" when it did not)
 };
 
 // imap.wait: SELECT (phase "select") and a UID SEARCH for the token (phase "search"). Then, where

@@ -25,19 +25,13 @@ std::string render(const Reply& r) {
 
 Client::Client(Config cfg) : cfg_(std::move(cfg)) {
   outcome_.tls = cfg_.implicit_tls;
-  mechanism_ = plain_mechanism(cfg_.user, cfg_.secret);
-  if (!cfg_.secret.empty())
-    scrub_ =
-        Redactor({cfg_.secret, codec::base64_encode(cfg_.secret),
-                  codec::base64_encode(std::string(1, '\0') + cfg_.user + '\0' + cfg_.secret)});
+  if (!cfg_.secret.empty()) scrub_ = Redactor(sasl::secret_forms(credentials()));
 }
 
-void Client::use_mechanism(std::unique_ptr<SaslMechanism> m) {
-  std::vector<std::string> forms = m->secret_forms();
-  forms.push_back(cfg_.secret);
-  forms.push_back(codec::base64_encode(cfg_.secret));
-  scrub_ = Redactor(std::move(forms));
-  mechanism_ = std::move(m);
+sasl::Credentials Client::credentials() const {
+  sasl::Credentials c{cfg_.user, cfg_.secret, cfg_.secret_is_token, cfg_.mechanism};
+  c.nonce = cfg_.sasl_nonce;
+  return c;
 }
 
 // ---- What the driver tells it ----------------------------------------------------------------
@@ -184,43 +178,78 @@ Action Client::after_stls(const Reply& r) {
 }
 
 Action Client::login() {
-  const bool sasl = offers_sasl(mechanism_->name());
+  const std::vector<std::string> offered = sasl_offered();
+  const sasl::Credentials creds = credentials();
+  const std::optional<sasl::Mechanism> chosen = sasl::choose(creds, offered);
+  // USER/PASS is RFC 1939's own login: a password's fallback where no SASL mechanism fits and
+  // the account asks for none but LOGIN. USER is optional (RFC 2449): a server that lists
+  // capabilities without it takes no password that way.
+  const bool user_pass = !chosen && !cfg_.secret_is_token &&
+                         (!cfg_.mechanism || *cfg_.mechanism == sasl::Mechanism::login) &&
+                         (outcome_.capabilities.empty() || has_capability("USER"));
+  // Checked once the method is known, whichever it is: whoever strips STLS from the path would
+  // read the password or the token, or replay a SCRAM proof to a server of their own.
+  const std::string method = chosen      ? "AUTH " + std::string(sasl::wire_name(*chosen))
+                             : user_pass ? "USER/PASS"
+                                         : "AUTH";
   if (!outcome_.tls) {
-    // Whoever strips STLS from the path would read the password: only the file may allow it.
     if (!cfg_.allow_plaintext_auth) {
       phase_ = "starttls";
       return fail(Reason::starttls_unavailable,
-                  plaintext_refusal(cfg_.starttls == StartTls::off, sasl ? "AUTH" : "USER/PASS"));
+                  plaintext_refusal(cfg_.starttls == StartTls::off, method));
     }
     outcome_.plaintext_auth = true;
     transcript_.note("sending credentials without TLS (allow_plaintext_auth)");
   }
-  if (sasl) {
-    outcome_.login_with = mechanism_->name();
-    std::string line = "AUTH " + mechanism_->name();
+  if (!chosen && !user_pass) {
+    phase_ = "login";
+    std::string list;
+    for (const std::string& m : offered) list += (list.empty() ? "" : " ") + m;
+    return fail(Reason::auth_failed, "server offers no SASL " + sasl::wanted(creds) +
+                                         (cfg_.secret_is_token ? "" : " nor USER") +
+                                         " (offered: " + (list.empty() ? "none" : list) + ")");
+  }
+  if (chosen) {
+    sasl_ = sasl::start(*chosen, creds);
+    outcome_.login_with = sasl_->name();
+    std::string line = method;
     std::string shown = line;
-    if (auto ir = mechanism_->initial_response()) {
-      line += " " + (ir->empty() ? std::string("=") : *ir);
+    if (auto ir = sasl_->initial_response()) {
+      // RFC 5034 section 4: "=" stands for an empty initial response.
+      line += " " + (ir->empty() ? std::string("=") : codec::base64_encode(*ir));
       shown += " " + std::string(kRedacted);
     }
     return send(Cmd::auth, "login", line, shown);
-  }
-  // USER is optional (RFC 2449): a server that lists capabilities without it takes no password.
-  if (!outcome_.capabilities.empty() && !has_capability("USER")) {
-    phase_ = "login";
-    return fail(Reason::auth_failed, "server offers neither USER nor SASL " + mechanism_->name());
   }
   outcome_.login_with = "USER";
   return send(Cmd::user, "login", "USER " + cfg_.user, "USER " + std::string(kRedacted));
 }
 
+// Every message of the exchange is the mechanism's; the transcript shows none of them.
 Action Client::auth(const Reply& r) {
   if (r.kind == Reply::Kind::continuation) {
-    if (auto answer = mechanism_->respond(r.text))
-      return send(Cmd::auth, "login", *answer, std::string(kRedacted));
-    return send(Cmd::auth, "login", "*");  // RFC 5034 section 4: the client cancels
+    if (!auth_problem_.empty())
+      return fail(Reason::protocol, "challenge after AUTH was cancelled", &r);
+    const sasl::Answer answer = sasl_->challenge_base64(r.text);
+    if (answer.protocol)
+      return fail(Reason::protocol,
+                  "unexpected challenge to AUTH " + sasl_->name() + ": " + answer.problem, &r);
+    if (answer.abort) {
+      auth_problem_ = answer.problem;
+      transcript_.note("cancelling AUTH: " + answer.problem);
+      return send(Cmd::auth, "login", "*");  // RFC 5034 section 4: the client cancels
+    }
+    return send(Cmd::auth, "login", answer.response, std::string(kRedacted));
   }
-  if (!r.ok()) return fail(Reason::auth_failed, "authentication failed", &r);
+  if (!auth_problem_.empty())
+    return fail(Reason::auth_failed, "AUTH " + sasl_->name() + " cancelled: " + auth_problem_, &r);
+  if (!r.ok()) {
+    const std::string detail = sasl_->refusal_detail();
+    return fail(Reason::auth_failed,
+                "authentication failed" + (detail.empty() ? "" : "; " + detail), &r);
+  }
+  if (const std::optional<std::string> problem = sasl_->succeeded())
+    return fail(Reason::auth_failed, "AUTH " + sasl_->name() + ": " + *problem, &r);
   return logged_in();
 }
 
@@ -246,18 +275,20 @@ bool Client::has_capability(std::string_view name) const {
   return false;
 }
 
-bool Client::offers_sasl(std::string_view mechanism) const {
+// CAPA's SASL line (RFC 2449), the names upper-cased as sasl::choose() takes them.
+std::vector<std::string> Client::sasl_offered() const {
+  std::vector<std::string> names;
   for (const std::string& c : outcome_.capabilities) {
     if (c.rfind("SASL ", 0) != 0) continue;
     std::string_view rest = std::string_view(c).substr(5);
     while (!rest.empty()) {
       const auto space = rest.find(' ');
-      if (upper(rest.substr(0, space)) == mechanism) return true;
+      if (space != 0) names.push_back(upper(rest.substr(0, space)));
       if (space == std::string_view::npos) break;
       rest.remove_prefix(space + 1);
     }
   }
-  return false;
+  return names;
 }
 
 // ---- The end ------------------------------------------------------------------------------------

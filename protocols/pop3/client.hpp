@@ -1,7 +1,9 @@
 // The POP3 client of pop3.wait and pop3.delete (RFC 1939, RFC 2449 CAPA, RFC 2595 STLS, RFC 5034
 // AUTH), as one sans-I/O Machine per session: a POP3 session is a snapshot of the maildrop, so
 // every look for the probe is a session of its own. Greeting, CAPA, STLS + handshake + CAPA,
-// then AUTH PLAIN with an initial response where CAPA offers SASL PLAIN, else USER and PASS;
+// then AUTH with the best SASL mechanism CAPA offers (protocols/sasl: SCRAM-SHA-256 over PLAIN
+// over LOGIN, OAUTHBEARER or XOAUTH2 for a token; the account's where it names one), else USER
+// and PASS;
 // then UIDL, TOP n 0 of the messages that may be the probe, newest first, and in Mode::remove
 // DELE of exactly the one whose header this session proved to carry the token; QUIT last.
 // Deleting happens only at QUIT (RFC 1939 section 6): until its +OK came, nothing is deleted.
@@ -10,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -19,7 +22,7 @@
 #include "protocols/line_buffer.hpp"
 #include "protocols/machine.hpp"
 #include "protocols/pop3/reply.hpp"
-#include "protocols/pop3/sasl.hpp"
+#include "protocols/sasl/mechanism.hpp"
 
 namespace mc::proto::pop3 {
 
@@ -36,7 +39,11 @@ struct Config {
   bool implicit_tls = false;  // TLS already up when start() is called (pop3s)
   StartTls starttls = StartTls::required;
   std::string user;
-  std::string secret;
+  std::string secret;  // the password, or the OAuth 2.0 access token when secret_is_token
+  bool secret_is_token = false;
+  // The SASL mechanism the account names; nullopt: the best CAPA's SASL line offers.
+  std::optional<sasl::Mechanism> mechanism{};
+  std::string sasl_nonce{};  // SCRAM's client nonce; empty: random (tests fix it)
   // Credentials never cross a connection without TLS unless the scenario file says so for this
   // server; otherwise the session fails before USER or AUTH as starttls_unavailable.
   bool allow_plaintext_auth = false;
@@ -53,7 +60,7 @@ struct Outcome {
   std::vector<std::string> capabilities;  // CAPA's lines, the first word upper-cased
   bool tls = false;
   bool plaintext_auth = false;         // credentials were sent without TLS (allowed by the file)
-  std::string login_with;              // "USER" or the SASL mechanism ("PLAIN")
+  std::string login_with;              // "USER" or the SASL mechanism ("SCRAM-SHA-256")
   std::size_t messages = 0;            // in the maildrop, as UIDL listed it
   std::vector<std::string> looked_at;  // unique-ids whose header was read and lacks the token
   int tops = 0;                        // TOP commands answered
@@ -68,10 +75,6 @@ struct Outcome {
 class Client : public Machine {
  public:
   explicit Client(Config cfg);
-  // Another mechanism than PLAIN for AUTH (one of protocols/sasl, say), used where CAPA's SASL
-  // line names it.
-  void use_mechanism(std::unique_ptr<SaslMechanism> m);
-
   Action start() override;
   Action on_written() override;
   Action on_input(std::string_view bytes) override;
@@ -99,7 +102,8 @@ class Client : public Machine {
   Action after_pass(const Reply& r);
   Action logged_in();
   bool has_capability(std::string_view name) const;
-  bool offers_sasl(std::string_view mechanism) const;
+  std::vector<std::string> sasl_offered() const;
+  sasl::Credentials credentials() const;
 
   // protocols/pop3/maildrop.cpp: UIDL, TOP, DELE, QUIT.
   Action uidl();
@@ -120,7 +124,8 @@ class Client : public Machine {
   LineBuffer in_;
   ReplyReader reader_;
   Redactor scrub_;
-  std::unique_ptr<SaslMechanism> mechanism_;
+  std::unique_ptr<sasl::Exchange> sasl_;
+  std::string auth_problem_;  // why the client cancelled AUTH ("*"), if it did
   Cmd cmd_ = Cmd::greeting;
   std::string phase_ = "greeting";
   bool started_ = false;

@@ -33,25 +33,6 @@ std::vector<std::string> auth_mechanisms(const std::vector<std::string>& capabil
   return mechanisms;
 }
 
-// The SASL mechanisms spoken, by their names in EHLO and AUTH, the preferred one first.
-constexpr EnumName<AuthMechanism> kMechanismNames[] = {
-    {AuthMechanism::plain, "PLAIN"},
-    {AuthMechanism::login, "LOGIN"},
-};
-
-std::optional<AuthMechanism> choose_mechanism(AuthMechanism wanted,
-                                              const std::vector<std::string>& offered) {
-  for (const auto& [mechanism, name] : kMechanismNames)
-    if ((wanted == AuthMechanism::automatic || wanted == mechanism) &&
-        std::find(offered.begin(), offered.end(), name) != offered.end())
-      return mechanism;
-  return std::nullopt;
-}
-
-std::string_view mechanism_name(AuthMechanism m) {
-  return m == AuthMechanism::automatic ? "PLAIN or LOGIN" : name_of(kMechanismNames, m);
-}
-
 std::string joined(const std::vector<std::string>& words) {
   if (words.empty()) return "none";
   std::string out;
@@ -59,24 +40,12 @@ std::string joined(const std::vector<std::string>& words) {
   return out;
 }
 
-std::string plain_initial_response(const Credentials& c) {
-  std::string response;
-  response += '\0';
-  response += c.user;
-  response += '\0';
-  response += c.secret;
-  return base64_encode(response);
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------- Client
 
 Client::Client(Config cfg) : cfg_(std::move(cfg)) {
-  if (cfg_.auth && !cfg_.auth->secret.empty()) {
-    scrub_ = Redactor(
-        {cfg_.auth->secret, base64_encode(cfg_.auth->secret), plain_initial_response(*cfg_.auth)});
-  }
+  if (cfg_.auth && !cfg_.auth->secret.empty()) scrub_ = Redactor(sasl::secret_forms(*cfg_.auth));
 }
 
 Action Client::start() {
@@ -157,16 +126,9 @@ Action Client::on_reply(const ServerReply& r) {
       if (r.code != 250) return unexpected(r);
       record_capabilities(r);
       return start_auth_or_mail();
-    case Step::auth_plain:
-    case Step::auth_login_secret:
-      return r.code == 235 ? send_mail_from() : unexpected(r);
-    case Step::auth_login:
-      return r.code == 334 ? send(Step::auth_login_user, base64_encode(cfg_.auth->user), kRedacted)
-                           : unexpected(r);
-    case Step::auth_login_user:
-      return r.code == 334
-                 ? send(Step::auth_login_secret, base64_encode(cfg_.auth->secret), kRedacted)
-                 : unexpected(r);
+    case Step::auth:
+    case Step::auth_cancel:
+      return on_auth(r);
     case Step::mail_from:
       return r.code == 250 ? send_next_rcpt() : unexpected(r);
     case Step::rcpt_to:
@@ -246,9 +208,11 @@ Action Client::on_closed() {
 }
 
 Action Client::unexpected(const ServerReply& r) {
-  const bool auth = step_ == Step::auth_plain || step_ == Step::auth_login ||
-                    step_ == Step::auth_login_user || step_ == Step::auth_login_secret;
-  if (auth && r.code >= 500) return refused(Reason::auth_failed, command_name() + " failed", r);
+  if (step_ == Step::auth && r.code >= 500) {
+    const std::string detail = sasl_ ? sasl_->refusal_detail() : "";
+    return refused(Reason::auth_failed,
+                   command_name() + " failed" + (detail.empty() ? "" : "; " + detail), r);
+  }
   if (step_ == Step::starttls && r.code >= 400) {
     return refused(Reason::starttls_unavailable, "STARTTLS refused", r);
   }
@@ -282,26 +246,59 @@ Action Client::send_ehlo(Step step) {
 
 Action Client::start_auth_or_mail() {
   if (!cfg_.auth) return send_mail_from();
+  const std::vector<std::string> offered = auth_mechanisms(outcome_.capabilities);
+  const std::optional<sasl::Mechanism> mechanism = sasl::choose(*cfg_.auth, offered);
+  // Checked once the mechanism is known, whichever it is: whoever strips STARTTLS from the path
+  // would read the password or the token, or replay a SCRAM proof to a server of their own.
   if (!outcome_.tls) {
-    // Whoever strips STARTTLS from the path would read the password: only the file may allow it.
     if (!cfg_.allow_plaintext_auth) {
+      const std::string what =
+          mechanism ? "AUTH " + std::string(sasl::wire_name(*mechanism)) : std::string("AUTH");
       return fail_at(Step::starttls, Reason::starttls_unavailable,
-                     plaintext_refusal(cfg_.starttls == StartTls::off, "AUTH"));
+                     plaintext_refusal(cfg_.starttls == StartTls::off, what));
     }
     outcome_.plaintext_auth = true;
     transcript_.note("sending credentials without TLS (allow_plaintext_auth)");
   }
-  const std::vector<std::string> offered = auth_mechanisms(outcome_.capabilities);
-  const std::optional<AuthMechanism> mechanism = choose_mechanism(cfg_.auth->mechanism, offered);
   if (!mechanism) {
-    return fail_at(Step::auth_plain, Reason::auth_failed,
-                   "AUTH " + std::string(mechanism_name(cfg_.auth->mechanism)) +
+    return fail_at(Step::auth, Reason::auth_failed,
+                   "AUTH " + sasl::wanted(*cfg_.auth) +
                        " requested but the server offers no usable mechanism (offered: " +
                        joined(offered) + ")");
   }
-  if (*mechanism == AuthMechanism::login) return send(Step::auth_login, "AUTH LOGIN", "AUTH LOGIN");
-  return send(Step::auth_plain, "AUTH PLAIN " + plain_initial_response(*cfg_.auth),
-              "AUTH PLAIN <redacted>");
+  sasl_ = sasl::start(*mechanism, *cfg_.auth);
+  outcome_.auth_mechanism = sasl_->name();
+  const std::string command = "AUTH " + sasl_->name();
+  const std::optional<std::string> initial = sasl_->initial_response();
+  if (!initial) return send(Step::auth, command, command);
+  // RFC 4954 4: "=" stands for an empty initial response.
+  return send(Step::auth, command + " " + (initial->empty() ? "=" : base64_encode(*initial)),
+              command + " " + std::string(kRedacted));
+}
+
+// Every message of the exchange is the mechanism's; the transcript shows none of them, as even
+// SCRAM's, which carry no password, tell how it was proved.
+Action Client::on_auth(const ServerReply& r) {
+  if (step_ == Step::auth_cancel) {
+    return fail(Reason::auth_failed, command_name() + " cancelled: " + auth_problem_, r);
+  }
+  if (r.code == 235) {
+    if (const std::optional<std::string> problem = sasl_->succeeded()) {
+      return fail(Reason::auth_failed, command_name() + ": " + *problem, r);
+    }
+    return send_mail_from();
+  }
+  if (r.code != 334) return unexpected(r);
+  const sasl::Answer answer = sasl_->challenge_base64(trim(r.text));
+  if (answer.protocol) {
+    return fail(Reason::protocol, "unexpected 334 to " + command_name() + ": " + answer.problem, r);
+  }
+  if (answer.abort) {
+    auth_problem_ = answer.problem;
+    transcript_.note("cancelling AUTH: " + answer.problem);
+    return send(Step::auth_cancel, "*", "*");
+  }
+  return send(Step::auth, answer.response, kRedacted);
 }
 
 Action Client::send_mail_from() {
@@ -387,10 +384,8 @@ std::string_view Client::phase() const {
       return "tls_handshake";
     case Step::ehlo_tls:
       return "ehlo_tls";
-    case Step::auth_plain:
-    case Step::auth_login:
-    case Step::auth_login_user:
-    case Step::auth_login_secret:
+    case Step::auth:
+    case Step::auth_cancel:
       return "auth";
     case Step::mail_from:
       return "mail_from";
@@ -423,14 +418,9 @@ std::string Client::command_name() const {
     case Step::starttls:
     case Step::tls_handshake:
       return "STARTTLS";
-    case Step::auth_plain:
-      return "AUTH PLAIN";
-    case Step::auth_login:
-      return "AUTH LOGIN";
-    case Step::auth_login_user:
-      return "AUTH LOGIN user name";
-    case Step::auth_login_secret:
-      return "AUTH LOGIN password";
+    case Step::auth:
+    case Step::auth_cancel:
+      return "AUTH " + (sasl_ ? sasl_->name() : sasl::wanted(*cfg_.auth));
     case Step::mail_from:
       return "MAIL FROM:<" + cfg_.mail_from + ">";
     case Step::rcpt_to:

@@ -84,6 +84,9 @@ class StepContext {
   // Every pending probe's token: all of them are mailcanary's, so a \Deleted message carrying
   // one is never taken for the user's.
   std::vector<std::string> own_tokens{};
+  std::string state_dir{};  // "" when the run keeps no state
+  // The access tokens obtained for accounts with an "oauth2" block, by account name (secrets).
+  std::map<std::string, std::string> oauth2_tokens{};
   std::function<void(const TranscriptLine&)> live{};  // -v: each transcript line as it happens
   // The steps started early, by their index in scenario.steps.
   std::map<std::size_t, std::shared_ptr<EarlyStart>> early{};

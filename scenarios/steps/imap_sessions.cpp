@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "scenarios/steps/credentials.hpp"
 #include "scenarios/steps/servers.hpp"
 #include "scenarios/steps/step.hpp"
 
@@ -47,8 +48,11 @@ boost::asio::awaitable<MailboxSessions::Session*> MailboxSessions::acquire(
   proto::imap::LinkConfig lc;
   lc.implicit_tls = server.implicit_tls;
   lc.starttls = server.starttls;
-  lc.user = account.user;
-  lc.secret = account.password;
+  const proto::sasl::Credentials creds = sasl_credentials(ctx, account, server);
+  lc.user = creds.user;
+  lc.secret = creds.secret;
+  lc.mechanism = creds.mechanism;
+  lc.secret_is_token = creds.token;
   lc.allow_plaintext_auth = server.allow_plaintext_auth;
   auto s = std::make_unique<Session>();
   s->key = key;
@@ -59,6 +63,8 @@ boost::asio::awaitable<MailboxSessions::Session*> MailboxSessions::acquire(
   auto o = co_await s->connection->run(login, ctx.deadline);
   ctx.record(server, o, out);
   if (s->link->plaintext_auth()) out.plaintext_auth = true;
+  if (const std::string& m = s->link->auth_mechanism(); !m.empty())
+    out.add_detail("auth_mechanism", m, "login by " + m);
   if (o.failure) {
     out.transcript = lines_since(s->link->transcript(), 0);
     s->connection->close();

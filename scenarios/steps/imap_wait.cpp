@@ -10,6 +10,7 @@
 #include "protocols/imap/list.hpp"
 #include "protocols/mail_date.hpp"
 #include "scenarios/steps/context.hpp"
+#include "scenarios/steps/credentials.hpp"
 #include "scenarios/steps/early_task.hpp"
 #include "scenarios/steps/hop_report.hpp"
 #include "scenarios/steps/imap_sessions.hpp"
@@ -230,8 +231,11 @@ class ImapWait final : public StepKind {
     c.implicit_tls = server.implicit_tls;
     c.starttls = server.starttls;
     c.allow_plaintext_auth = server.allow_plaintext_auth;
-    c.user = account.user;
-    c.secret = account.password;
+    const proto::sasl::Credentials creds = sasl_credentials(ctx, account, server);
+    c.user = creds.user;
+    c.secret = creds.secret;
+    c.mechanism = creds.mechanism;
+    c.secret_is_token = creds.token;
     c.mailbox = keys.mailbox;
     c.mode = proto::imap::Mode::remove;
     c.token = token;

@@ -1,3 +1,6 @@
+#include <algorithm>
+
+#include "scenarios/steps/credentials.hpp"
 #include "scenarios/steps/imap_wait.hpp"
 #include "scenarios/steps/pop3.hpp"
 
@@ -10,8 +13,11 @@ proto::pop3::Config pop3_config(const StepContext& ctx, const Step& step) {
   c.implicit_tls = server.implicit_tls;
   c.starttls = server.starttls;
   c.allow_plaintext_auth = server.allow_plaintext_auth;
-  c.user = account.user;
-  c.secret = account.password;
+  const proto::sasl::Credentials creds = sasl_credentials(ctx, account, server);
+  c.user = creds.user;
+  c.secret = creds.secret;
+  c.secret_is_token = creds.token;
+  c.mechanism = creds.mechanism;
   c.token = ctx.token;
   return c;
 }
@@ -24,6 +30,11 @@ boost::asio::awaitable<SessionOutcome> run_pop3(StepContext& ctx, const Step& st
   connection->close();  // QUIT was the session's last word, or it failed
   ctx.record(server, o, out);
   if (client.outcome().plaintext_auth) out.plaintext_auth = true;
+  // pop3.wait logs in once per round: the mechanism is said once.
+  const std::string& m = client.outcome().login_with;
+  const auto said = [](const Detail& d) { return d.key == "auth_mechanism"; };
+  if (!m.empty() && std::none_of(out.details.begin(), out.details.end(), said))
+    out.add_detail("auth_mechanism", m, "login by " + m);
   if (o.failure) out.transcript = client.transcript().lines();
   co_return o;
 }

@@ -5,6 +5,7 @@
 #include "protocols/address.hpp"
 #include "protocols/smtp.hpp"
 #include "scenarios/steps/context.hpp"
+#include "scenarios/steps/credentials.hpp"
 #include "scenarios/steps/mx_route.hpp"
 #include "scenarios/steps/registry.hpp"
 #include "scenarios/steps/servers.hpp"
@@ -100,8 +101,7 @@ class SmtpSend final : public StepKind {
     c.starttls = server.starttls;
     c.allow_plaintext_auth = server.allow_plaintext_auth;
     if (!step.account.empty()) {
-      const Account& a = ctx.file.accounts.at(step.account);
-      c.auth = proto::smtp::Credentials{a.user, a.password, proto::smtp::AuthMechanism::automatic};
+      c.auth = sasl_credentials(ctx, ctx.file.accounts.at(step.account), server);
     }
     c.mail_from = keys.from;
     c.rcpt_to = keys.to;
@@ -109,6 +109,8 @@ class SmtpSend final : public StepKind {
     configure(keys.policy, c);
     SendAttempt a = co_await send_probe(ctx, out, server, keys.policy, c);
     if (a.smtp.plaintext_auth) out.plaintext_auth = true;
+    if (const std::string& m = a.smtp.auth_mechanism; !m.empty())
+      out.add_detail("auth_mechanism", m, "AUTH " + m);
     if (keys.policy.reject) {
       auto verdict = judge_refusal(*keys.policy.reject, a, out);
       if (verdict) out.transcript = a.transcript;

@@ -20,6 +20,8 @@
 # MC_WITH_SIEVE=1 has LMTP file messages marked "X-Mailcanary-Test: junk" into Junk (sieve.sh).
 # MC_WITH_DNS=1 adds dnsmasq serving tests/e2e/dns/*.conf (MC_DNS_PORT; see dns.sh).
 # MC_GREYLIST_POLICY_BIN adds a greylisting MX and a sender-checking submission (policy.sh).
+# MC_WITH_SASL=1 adds scram@ with a {SCRAM-SHA-256} password and a second Dovecot offering
+# SCRAM-SHA-256 (MC_SASL_IMAPS_PORT, MC_SASL_POP3S_PORT; see sasl.sh).
 # Postfix hands mail for example.test to Dovecot over LMTP (unix socket), which
 # stores it as Maildir under DIR/mail owned by the system user "vmail".
 #
@@ -79,6 +81,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/dns.sh"
 # The policy listeners (greylisting, sender login checks), off unless the caller asks.
 # shellcheck source=tests/e2e/policy.sh
 source "$(dirname "${BASH_SOURCE[0]}")/policy.sh"
+# A second Dovecot offering SCRAM-SHA-256 to one account of its own, off unless the caller asks.
+# shellcheck source=tests/e2e/sasl.sh
+source "$(dirname "${BASH_SOURCE[0]}")/sasl.sh"
 
 MX_PORT=${MC_MX_PORT:-10025}
 SUBMISSION_PORT=${MC_SUBMISSION_PORT:-10587}
@@ -109,7 +114,7 @@ EOF
 
 all_ports() {
     echo "$MX_PORT $SUBMISSION_PORT $SMTPS_PORT $IMAP_PORT $IMAPS_PORT $POP3_PORT $POP3S_PORT${SHORTCERT_PORT:+ $SHORTCERT_PORT}" \
-        $(opendkim_ports) $(dns_ports) $(policy_ports)
+        $(opendkim_ports) $(dns_ports) $(policy_ports) $(sasl_ports)
 }
 
 # ---------------------------------------------------------------------------
@@ -136,6 +141,7 @@ set_paths() {
     SASL_SOCKET=$DC_RUN/auth-postfix
     opendkim_paths
     sieve_paths
+    sasl_paths
     dns_paths
     policy_paths
 }
@@ -272,6 +278,7 @@ do_stop() {
     stop_opendkim
     stop_dns
     stop_policy
+    stop_sasl
 }
 
 # ---------------------------------------------------------------------------
@@ -301,6 +308,7 @@ check_prereqs() {
     sieve_prereqs
     dns_prereqs
     policy_prereqs
+    sasl_prereqs
     [[ $HOST =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$ ]] ||
         die "MC_LISTEN_ADDR must be a 127.x.y.z loopback address (got '$HOST')"
 }
@@ -438,24 +446,25 @@ ensure_accounts() {
     # SHA512-CRYPT hashes (openssl passwd -6) are understood natively by Dovecot.
     # The password goes through stdin so it never shows up in `ps`.
     local probe_hash users_hash i
-    probe_hash=$(printf '%s\n' "$probe_pw" | openssl passwd -6 -stdin)
-    users_hash=$(printf '%s\n' "$users_pw" | openssl passwd -6 -stdin)
+    probe_hash={SHA512-CRYPT}$(printf '%s\n' "$probe_pw" | openssl passwd -6 -stdin)
+    users_hash={SHA512-CRYPT}$(printf '%s\n' "$users_pw" | openssl passwd -6 -stdin)
 
     local tmp=$DC_USERS.tmp vmap=$PF_DIR/vmailbox
     : > "$tmp"; : > "$vmap"
     # passwd-file format: user:password:uid:gid:gecos:home:shell:extra
     # uid/gid/home come from mail_uid/mail_gid/mail_home in dovecot.conf.
-    printf '%s:{SHA512-CRYPT}%s::::::\n' "$PROBE_USER" "$probe_hash" >> "$tmp"
+    printf '%s:%s::::::\n' "$PROBE_USER" "$probe_hash" >> "$tmp"
     printf '%s OK\n' "$PROBE_USER" >> "$vmap"
     # Mail for held@ waits in Postfix's hold queue until released (postsuper -H): a delivery
     # that is late on demand, for the late/lost probe tests.
-    printf '%s:{SHA512-CRYPT}%s::::::\n' "$HELD_USER" "$users_hash" >> "$tmp"
+    printf '%s:%s::::::\n' "$HELD_USER" "$users_hash" >> "$tmp"
     printf '%s OK\n' "$HELD_USER" >> "$vmap"
     printf '%s HOLD delivery held for the late-probe tests\n' "$HELD_USER" > "$PF_DIR/hold_recipients"
     for ((i = 1; i <= NUM_USERS; i++)); do
-        printf 'user%02d@%s:{SHA512-CRYPT}%s::::::\n' "$i" "$DOMAIN" "$users_hash" >> "$tmp"
+        printf 'user%02d@%s:%s::::::\n' "$i" "$DOMAIN" "$users_hash" >> "$tmp"
         printf 'user%02d@%s OK\n' "$i" "$DOMAIN" >> "$vmap"
     done
+    sasl_accounts "$tmp" "$vmap" "$probe_pw"
     # Read by Dovecot's auth process, which runs as the "dovecot" user.
     chown root:dovecot "$tmp"
     chmod 0640 "$tmp"
@@ -891,6 +900,7 @@ write_env() {
         sieve_env
         dns_env
         policy_env
+        sasl_env
     } > "$tmp"
     mv -f "$tmp" "$DIR/env"
 }
@@ -946,6 +956,7 @@ do_start() {
     write_bounce_domain
     write_dovecot_conf
     write_sieve_conf
+    write_sasl_conf
     write_postfix_conf
     shortcert_listener
     write_opendkim_conf
@@ -956,6 +967,7 @@ do_start() {
     trap on_exit EXIT
     # Dovecot first: Postfix needs its LMTP and auth sockets to do anything.
     start_dovecot
+    start_sasl
     start_opendkim
     start_dns
     start_policy

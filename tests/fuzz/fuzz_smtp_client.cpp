@@ -68,10 +68,13 @@ smtp::Config config(std::uint8_t flags) {
       cfg.starttls = smtp::StartTls::off;
       break;
   }
-  static constexpr smtp::AuthMechanism kMechanisms[] = {
-      smtp::AuthMechanism::automatic, smtp::AuthMechanism::plain, smtp::AuthMechanism::login};
-  if (const int auth = (flags >> 2) & 3; auth != 0)
-    cfg.auth = smtp::Credentials{kUser, kSecret, kMechanisms[auth - 1]};
+  static constexpr std::optional<mc::proto::sasl::Mechanism> kMechanisms[] = {
+      std::nullopt, mc::proto::sasl::Mechanism::plain, mc::proto::sasl::Mechanism::login};
+  if (const int auth = (flags >> 2) & 3; auth != 0) {
+    cfg.auth = smtp::Credentials{kUser, kSecret};
+    cfg.auth->mechanism = kMechanisms[auth - 1];
+    cfg.auth->nonce = "fuzz";  // a run replays the same way
+  }
   cfg.allow_plaintext_auth = (flags & 0x10) != 0;
   cfg.mail_from = "canary@example.test";
   cfg.rcpt_to = {"inbox@example.test"};

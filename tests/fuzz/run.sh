@@ -50,6 +50,8 @@ targets=(
   "fuzz_jsonc 4096"
   "fuzz_scenario_loader 8192"
   "fuzz_duration 32768"
+  "fuzz_scram 1024"
+  "fuzz_oauth2_token 8192"
   "fuzz_cert_facts 8192"
   "fuzz_dns_answer 1024"
   "fuzz_multistatus 16384"

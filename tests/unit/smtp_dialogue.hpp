@@ -169,7 +169,7 @@ inline Config submission() {
 
 inline Config login_submission() {
   Config c = submission();
-  c.auth->mechanism = AuthMechanism::login;
+  c.auth->mechanism = mc::proto::sasl::Mechanism::login;
   return c;
 }
 

@@ -450,12 +450,12 @@ const std::vector<Row>& table() {
       {"password written into the file",
        {{"s.json", good_with(kPasswordLine, R"("password": "hunter2")")}},
        {"{dir}/s.json: line 8, column 58 (accounts.probe.password): must be {\"env\": "
-        "\"VARIABLE\"} or {\"file\": \"path\"}; passwords are never written into scenario "
-        "files"}},
+        "\"VARIABLE\"}, {\"file\": \"path\"} or {\"oauth2_token_file\": \"path\"}; passwords "
+        "are never written into scenario files"}},
       {"password source with a typo",
        {{"s.json", good_with(kPasswordLine, R"("password": { "evn": "MC_TEST_PW" })")}},
        {"{dir}/s.json: line 8, column 60 (accounts.probe.password.evn): unknown key \"evn\"; did "
-        "you mean \"env\"? (known keys here: env, file)"}},
+        "you mean \"env\"? (known keys here: env, file, oauth2_token_file)"}},
       {"password file missing",
        {{"s.json", good_with(kPasswordLine, R"("password": { "file": "missing.pw" })")}},
        {"{dir}/s.json: line 8, column 68 (accounts.probe.password.file): cannot read secret file "

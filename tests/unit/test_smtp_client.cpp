@@ -252,15 +252,15 @@ TEST_CASE("bytes after the STARTTLS reply are an injection, never carried into T
 
 TEST_CASE("AUTH with no usable mechanism lists what the server offered", "[smtp]") {
   struct Case {
-    AuthMechanism wanted;
+    std::optional<mc::proto::sasl::Mechanism> wanted;
     std::string ehlo;
     std::string offered;
   };
   const std::vector<Case> cases = {
-      {AuthMechanism::automatic, "250-mx\r\n250 AUTH CRAM-MD5 XOAUTH2\r\n", "CRAM-MD5 XOAUTH2"},
-      {AuthMechanism::automatic, "250-mx\r\n250 SIZE 1000\r\n", "none"},
-      {AuthMechanism::plain, "250-mx\r\n250 AUTH LOGIN\r\n", "LOGIN"},
-      {AuthMechanism::login, "250-mx\r\n250 AUTH PLAIN\r\n", "PLAIN"},
+      {std::nullopt, "250-mx\r\n250 AUTH CRAM-MD5 XOAUTH2\r\n", "CRAM-MD5 XOAUTH2"},
+      {std::nullopt, "250-mx\r\n250 SIZE 1000\r\n", "none"},
+      {mc::proto::sasl::Mechanism::plain, "250-mx\r\n250 AUTH LOGIN\r\n", "LOGIN"},
+      {mc::proto::sasl::Mechanism::login, "250-mx\r\n250 AUTH PLAIN\r\n", "PLAIN"},
   };
   for (const Case& c : cases) {
     INFO(c.ehlo);
@@ -328,6 +328,7 @@ TEST_CASE("no AUTH in clear: STARTTLS optional and not offered fails before AUTH
   const Failure& f = d.require_failure(Reason::starttls_unavailable, "starttls");
   CHECK(f.message.find("was not offered") != std::string::npos);
   CHECK(f.message.find("allow_plaintext_auth") != std::string::npos);
+  CHECK(f.message.find("to allow AUTH PLAIN in clear") != std::string::npos);  // as chosen
   CHECK(d.client_lines() == std::vector<std::string>{"EHLO probe.example"});
   CHECK_FALSE(d.client().outcome().plaintext_auth);
 }
