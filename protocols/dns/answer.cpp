@@ -26,6 +26,27 @@ Answer parser_error(int rc) {
   return failed(Status::error, std::string("malformed reply: ") + ares_strerror(rc));
 }
 
+// A host name an MX record may name (RFC 1123 2.1, with '_' as some zones have it): labels of
+// letters, digits, '-' and '_', 1..63 each, at most 253 in all. c-ares writes any other byte of a
+// label escaped ("\.", "\000"), which no lookup could use; the root ("", RFC 7505's null MX)
+// passes.
+bool host_name(const std::string& host) {
+  if (host.empty()) return true;
+  if (host.size() > 253) return false;
+  std::size_t label = 0;
+  for (char c : host) {
+    if (c == '.') {
+      if (label == 0) return false;
+      label = 0;
+      continue;
+    }
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_';
+    if (!ok || ++label > 63) return false;
+  }
+  return label > 0;
+}
+
 void read_addresses(hostent* host, int family, Answer& out) {
   char text[INET6_ADDRSTRLEN];
   for (char** p = host->h_addr_list; p != nullptr && *p != nullptr; ++p) {
@@ -51,12 +72,21 @@ Answer parse_noerror(Type type, const unsigned char* data, int len) {
       ares_mx_reply* mx = nullptr;
       const int rc = ares_parse_mx_reply(data, len, &mx);
       if (rc != ARES_SUCCESS) return parser_error(rc);
+      std::string invalid;
       for (const ares_mx_reply* r = mx; r != nullptr; r = r->next) {
         std::string host = r->host != nullptr ? r->host : "";
         if (!host.empty() && host.back() == '.') host.pop_back();
+        // Skipped, as an MTA skips it: a name no lookup can use is no host to deliver to.
+        if (!host_name(host)) {
+          if (invalid.empty()) invalid = host.substr(0, 64);
+          continue;
+        }
         a.mx.push_back(Mx{r->priority, std::move(host)});
       }
       ares_free_data(mx);
+      if (a.mx.empty() && !invalid.empty())
+        return failed(Status::error, "malformed reply: no MX record names a valid host name (\"" +
+                                         invalid + "\")");
       break;
     }
     case Type::txt: {

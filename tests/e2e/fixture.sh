@@ -24,7 +24,7 @@ export MC_GREYLIST_PORT=$((base + 426)) MC_POLICY_SERVER_PORT=$((base + 427))
 export MC_SENDER_CHECK_PORT=$((base + 588))
 # A second Dovecot offering SCRAM-SHA-256 to scram@ and OAuth 2.0 tokens to oauth@, checked at
 # the test's introspection endpoint on MC_OAUTH_PORT (tests/e2e/sasl.sh); the demo's has none.
-export MC_WITH_SASL=1 MC_SASL_IMAPS_PORT=$((base + 1993)) MC_SASL_POP3S_PORT=$((base + 1995))
+export MC_WITH_SASL=1 MC_SASL_IMAPS_PORT=$((base + 994)) MC_SASL_POP3S_PORT=$((base + 996))
 export MC_OAUTH_PORT=$((base + 444)) MC_OAUTH_TOKEN_PORT=$((base + 445))
 export MC_PROBE_PASSWORD='sentinel-Pw "q\uoted" 7f3a9c'
 # Every test run starts from empty mailboxes and an empty queue.

@@ -6,7 +6,8 @@
 //   any other status with no records at all and an error text;
 // - the status agrees with the header's rcode (NOERROR gives ok, nodata or error; 2, 3 and 5
 //   give servfail, nxdomain and refused);
-// - addresses are IPv4 or IPv6 text as asked; MX hosts never end in a dot;
+// - addresses are IPv4 or IPv6 text as asked; MX hosts are host names (letters, digits, '-',
+//   '_' and dots) that never end in a dot;
 // - parsing is deterministic.
 #include <arpa/inet.h>
 
@@ -74,8 +75,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(::inet_pton(type == Type::a ? AF_INET : AF_INET6, address.c_str(), buf) == 1,
           "an address that is not of the family asked for", address);
   }
-  for (const auto& mx : a.mx)
+  for (const auto& mx : a.mx) {
     check(mx.host.empty() || mx.host.back() != '.', "an MX host with its trailing dot", mx.host);
+    for (char c : mx.host)
+      check((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '-' || c == '_' || c == '.',
+            "an MX host that is no host name", mx.host);
+  }
 
   check(same(a, parse(type, reply, n)), "parsing the same reply twice differs", bytes);
   return 0;

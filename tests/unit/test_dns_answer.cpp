@@ -1,5 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+#include <string>
+#include <vector>
+
 #include "protocols/dns/answer.hpp"
 #include "tests/unit/dns_packets.hpp"
 
@@ -40,6 +44,74 @@ TEST_CASE("dns: an MX reply keeps preference and host, in the reply's order", "[
   CHECK(a.mx[1].preference == 10);
   CHECK(a.mx[1].host == "dead.mx.test");
   CHECK(a.addresses.empty());
+}
+
+namespace {
+
+// An MX reply for "x" naming `hosts`, preference 10, 20, ..., each name built label by label.
+std::string mx_reply(const std::vector<std::string>& hosts) {
+  char b[9];
+  std::snprintf(b, sizeof b, "%04x", static_cast<unsigned>(hosts.size()));
+  std::string hex =
+      "12348580"
+      "0001" +
+      std::string(b) +
+      "00000000"
+      "017800"
+      "000f0001";
+  int preference = 0;
+  for (const auto& host : hosts) {
+    std::string name;
+    for (std::size_t start = 0; start < host.size();) {
+      auto dot = host.find('.', start);
+      if (dot == std::string::npos) dot = host.size();
+      std::snprintf(b, sizeof b, "%02x", static_cast<unsigned>(dot - start));
+      name += b;
+      for (std::size_t i = start; i < dot; ++i) {
+        std::snprintf(b, sizeof b, "%02x", static_cast<unsigned char>(host[i]));
+        name += b;
+      }
+      start = dot + 1;
+    }
+    name += "00";
+    hex += "c00c000f000100000000";
+    std::snprintf(b, sizeof b, "%04x", static_cast<unsigned>(name.size() / 2 + 2));
+    hex += b;
+    std::snprintf(b, sizeof b, "%04x", static_cast<unsigned>(preference += 10));
+    hex += b + name;
+  }
+  return hex;
+}
+
+}  // namespace
+
+// Found by fuzz_dns_answer: MX hosts with a '.', a NUL or a control byte inside a label, which
+// c-ares writes escaped ("d\\000\\015\\."). A name no lookup can use is skipped, as MTAs skip
+// it; an answer of nothing else is malformed.
+TEST_CASE("dns: an MX host that is no host name is skipped, never delivered to", "[dns]") {
+  const std::string_view found =
+      "12348580000100020000000300000f0001c00c000f0001000000000010001432736d7470026d780474657374"
+      "00c00c000f0001000000000010000a0464000f2e0100000000000000026d010000000000007f000002";
+  const Answer f = parse_hex(Type::mx, found);
+  CHECK(f.status == Status::error);
+  CHECK(f.mx.empty());
+  CHECK(f.error.find("no MX record names a valid host name") != std::string::npos);
+
+  const Answer both =
+      parse_hex(Type::mx, mx_reply({std::string("d\0\x0f\x2e", 4) + ".m", "smtp.mx.test"}));
+  REQUIRE(both.status == Status::ok);
+  REQUIRE(both.mx.size() == 1);
+  CHECK(both.mx[0].preference == 20);
+  CHECK(both.mx[0].host == "smtp.mx.test");
+}
+
+TEST_CASE("dns: host names an MX record may name", "[dns]") {
+  const auto first = [](const std::string& host) { return parse_hex(Type::mx, mx_reply({host})); };
+  CHECK(first("mx1.example.net").mx.at(0).host == "mx1.example.net");
+  CHECK(first("_dmarc-x.example.net").mx.at(0).host == "_dmarc-x.example.net");
+  CHECK(first("mail host.example.net").status == Status::error);
+  CHECK(first("mx\x01.example.net").status == Status::error);
+  CHECK(first("back\\slash.example.net").status == Status::error);
 }
 
 TEST_CASE("dns: a TXT record of several strings is one entry, its strings joined", "[dns]") {
