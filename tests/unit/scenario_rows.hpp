@@ -5,6 +5,7 @@
 
 #include <sys/stat.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <chrono>
 #include <cstdlib>
@@ -81,6 +82,22 @@ inline std::vector<std::string> load_row(const Row& row, const std::string& dir,
   for (const auto& p : loaded.problems) out.push_back(p.format());
   if (loaded_out != nullptr) *loaded_out = std::move(loaded);
   return out;
+}
+
+// Loads every row (the test password set, the unset one unset) and checks that it gives exactly
+// its problems, in order, none of them showing the password.
+inline void check_rows(const std::vector<Row>& rows) {
+  ::setenv("MC_TEST_PW", kSentinel, 1);
+  ::unsetenv("MC_TEST_UNSET_PW");
+  for (const auto& row : rows) {
+    INFO("row: " << row.name);
+    TempDir dir;
+    std::vector<std::string> expected;
+    for (const auto& e : row.expected) expected.push_back(replace_all(e, "{dir}", dir.path()));
+    const auto problems = load_row(row, dir.path());
+    CHECK(problems == expected);
+    for (const auto& p : problems) CHECK(p.find(kSentinel) == std::string::npos);
+  }
 }
 
 // A good file, in one line per server, account and step so that rows can vary one of them.
